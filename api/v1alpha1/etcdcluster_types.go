@@ -1,0 +1,357 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// EtcdClusterSpec is the desired state of an etcd cluster.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).compareTo(semver(oldSelf.version)) >= 0",messageExpression="'etcd does not support downgrades: version cannot go from ' + oldSelf.version + ' to ' + self.version"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest ' + string(semver(oldSelf.version).major()) + '.' + string(semver(oldSelf.version).minor() + 1) + ' patch first'"
+type EtcdClusterSpec struct {
+	// Size is the number of etcd members, from 1 to 9. Odd sizes tolerate the
+	// same number of failures as the next even size and cost less: prefer 1, 3 or 5.
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 9",message="size must be from 1 to 9 members"
+	// +optional
+	Size int32 `json:"size,omitempty"`
+
+	// Version is the etcd release to run, as MAJOR.MINOR.PATCH without a "v"
+	// (3.5.x, 3.6.x and 3.7.x are supported). It may be raised one minor version
+	// at a time and never lowered: etcd does not support downgrades.
+	// +kubebuilder:default="3.7.3"
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^3\\\\.(5|6|7)\\\\.(0|[1-9][0-9]*)$')",messageExpression="'version ' + self + ' is not a supported etcd release: use 3.5.x, 3.6.x or 3.7.x, for example 3.7.3'"
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// Repository is the container image repository of etcd. The image tag is
+	// always "v" followed by version, as in the official images.
+	// +kubebuilder:default="quay.io/coreos/etcd"
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.matches(':[^/]*$')",message="repository must not carry a tag or digest: the tag comes from version"
+	// +optional
+	Repository string `json:"repository,omitempty"`
+
+	// ImagePullPolicy of the etcd container.
+	// +kubebuilder:default=IfNotPresent
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	// +optional
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
+
+	// Storage is where each member keeps its data. It cannot be changed after
+	// creation: volume claim templates of a StatefulSet are immutable.
+	// +kubebuilder:default={}
+	// +optional
+	Storage StorageSpec `json:"storage,omitempty"`
+
+	// Resources of the etcd container.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// Pod holds the metadata and placement of the member pods.
+	// +optional
+	Pod PodSpec `json:"pod,omitempty"`
+
+	// Tuning holds etcd's own settings.
+	// +kubebuilder:default={}
+	// +optional
+	Tuning TuningSpec `json:"tuning,omitempty"`
+
+	// Paused stops reconciliation: the operator changes nothing, neither the
+	// workload nor the membership, until it is set back to false. Status keeps
+	// being reported.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+}
+
+// StorageType says what backs a member's data directory.
+// +kubebuilder:validation:Enum=PersistentVolume;EmptyDir
+type StorageType string
+
+const (
+	// StoragePersistentVolume gives each member a PersistentVolumeClaim.
+	StoragePersistentVolume StorageType = "PersistentVolume"
+	// StorageEmptyDir keeps data in the pod: a restarted pod comes back empty
+	// and is replaced as a new member.
+	StorageEmptyDir StorageType = "EmptyDir"
+)
+
+// StorageSpec describes each member's data volume.
+// +kubebuilder:validation:XValidation:rule="self.type == oldSelf.type && self.size == oldSelf.size && has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="storage.type, storage.size and storage.storageClassName are immutable: a StatefulSet's volume claim templates cannot change; create a new EtcdCluster and restore a snapshot into it"
+type StorageSpec struct {
+	// Type is PersistentVolume (a claim per member, data survives pod restarts)
+	// or EmptyDir (data lives and dies with the pod).
+	// +kubebuilder:default=PersistentVolume
+	// +optional
+	Type StorageType `json:"type,omitempty"`
+
+	// Size of each member's volume; for EmptyDir it is the size limit.
+	// +kubebuilder:default="1Gi"
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="storage.size must be positive, for example 1Gi"
+	// +optional
+	Size *resource.Quantity `json:"size,omitempty"`
+
+	// StorageClassName of the claims; empty uses the cluster's default class.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// ReclaimPolicy says what happens to the members' claims, and so their
+	// data, when the EtcdCluster is deleted: Delete removes them, Retain keeps
+	// them for a person to reuse or remove. A member removed by scaling down
+	// always loses its claim: etcd refuses to start a new member on it.
+	// +kubebuilder:default=Delete
+	// +kubebuilder:validation:Enum=Delete;Retain
+	// +optional
+	ReclaimPolicy ReclaimPolicy `json:"reclaimPolicy,omitempty"`
+}
+
+// ReclaimPolicy of the members' claims when the cluster is deleted.
+type ReclaimPolicy string
+
+const (
+	// ReclaimDelete deletes the claims with the cluster.
+	ReclaimDelete ReclaimPolicy = "Delete"
+	// ReclaimRetain keeps the claims after the cluster is deleted.
+	ReclaimRetain ReclaimPolicy = "Retain"
+)
+
+// PodSpec holds the metadata and placement of the member pods.
+type PodSpec struct {
+	// Labels added to each member pod.
+	// +kubebuilder:validation:XValidation:rule="!('app.kubernetes.io/name' in self) && !('app.kubernetes.io/instance' in self)",message="pod.labels must not set app.kubernetes.io/name or app.kubernetes.io/instance: the operator selects its pods with them"
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Annotations added to each member pod.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// NodeSelector of the member pods.
+	// +optional
+	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
+
+	// Tolerations of the member pods.
+	// +optional
+	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
+
+	// Affinity of the member pods, for example anti-affinity across nodes or zones.
+	// +optional
+	Affinity *corev1.Affinity `json:"affinity,omitempty"`
+
+	// TopologySpreadConstraints of the member pods.
+	// +optional
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
+
+	// PriorityClassName of the member pods.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	PriorityClassName string `json:"priorityClassName,omitempty"`
+}
+
+// AutoCompactionMode is etcd's --auto-compaction-mode.
+// +kubebuilder:validation:Enum=periodic;revision
+type AutoCompactionMode string
+
+// TuningSpec holds etcd settings. Changing them restarts members one at a time.
+// +kubebuilder:validation:XValidation:rule="self.electionTimeoutMillis >= 5 * self.heartbeatIntervalMillis",messageExpression="'tuning.electionTimeoutMillis (' + string(self.electionTimeoutMillis) + ') must be at least 5 x tuning.heartbeatIntervalMillis (' + string(self.heartbeatIntervalMillis) + ')'"
+// +kubebuilder:validation:XValidation:rule="self.autoCompactionMode != 'revision' || self.autoCompactionRetention.matches('^[0-9]+$')",message="tuning.autoCompactionRetention must be a number of revisions when autoCompactionMode is revision"
+type TuningSpec struct {
+	// HeartbeatIntervalMillis is the leader's heartbeat interval in milliseconds.
+	// +kubebuilder:default=100
+	// +kubebuilder:validation:Minimum=10
+	// +kubebuilder:validation:Maximum=10000
+	// +optional
+	HeartbeatIntervalMillis int32 `json:"heartbeatIntervalMillis,omitempty"`
+
+	// ElectionTimeoutMillis is how long a follower waits for the leader before
+	// calling an election; at least 5 x heartbeatIntervalMillis.
+	// +kubebuilder:default=1000
+	// +kubebuilder:validation:Minimum=50
+	// +kubebuilder:validation:Maximum=50000
+	// +optional
+	ElectionTimeoutMillis int32 `json:"electionTimeoutMillis,omitempty"`
+
+	// SnapshotCount is the number of committed transactions that triggers a
+	// snapshot to disk.
+	// +kubebuilder:default=10000
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	SnapshotCount int64 `json:"snapshotCount,omitempty"`
+
+	// QuotaBackendBytes is the size the database may reach before etcd raises
+	// a NOSPACE alarm and refuses writes; at most 8Gi, the size etcd suggests.
+	// +kubebuilder:default="2Gi"
+	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="tuning.quotaBackendBytes must be positive, for example 2Gi"
+	// +kubebuilder:validation:XValidation:rule="!quantity(string(self)).isGreaterThan(quantity('8Gi'))",message="tuning.quotaBackendBytes must be at most 8Gi"
+	// +optional
+	QuotaBackendBytes *resource.Quantity `json:"quotaBackendBytes,omitempty"`
+
+	// AutoCompactionMode is periodic (retention is a duration) or revision
+	// (retention is a number of revisions).
+	// +kubebuilder:default=periodic
+	// +optional
+	AutoCompactionMode AutoCompactionMode `json:"autoCompactionMode,omitempty"`
+
+	// AutoCompactionRetention is how much history to keep: a duration such as
+	// "1h" or "30m" in periodic mode, a revision count in revision mode; "0"
+	// turns auto-compaction off.
+	// +kubebuilder:default="1h"
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+|([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+)$')",message="tuning.autoCompactionRetention must be a duration such as 1h or 30m, or a whole number"
+	// +optional
+	AutoCompactionRetention string `json:"autoCompactionRetention,omitempty"`
+}
+
+// Phase is a coarse summary of an EtcdCluster's lifecycle.
+// +kubebuilder:validation:Enum="";Creating;Running;Scaling;Failed;Recovering
+type Phase string
+
+// The phases: "" -> Creating -> Running <-> Scaling; any -> Failed -> Recovering -> Running.
+const (
+	PhaseNone       Phase = ""
+	PhaseCreating   Phase = "Creating"
+	PhaseRunning    Phase = "Running"
+	PhaseScaling    Phase = "Scaling"
+	PhaseFailed     Phase = "Failed"
+	PhaseRecovering Phase = "Recovering"
+)
+
+// Condition types, following Kubernetes API conventions.
+const (
+	// ConditionAvailable is True while a quorum of members is healthy and serves clients.
+	ConditionAvailable = "Available"
+	// ConditionProgressing is True while the operator is moving the cluster
+	// towards its spec (creating, scaling, recovering, rolling out).
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is True when a member is unhealthy or the operator
+	// cannot make progress.
+	ConditionDegraded = "Degraded"
+)
+
+// EtcdClusterStatus is the observed state of an etcd cluster. Only the
+// operator writes it.
+type EtcdClusterStatus struct {
+	// Phase summarises the lifecycle: Creating, Running, Scaling, Failed or Recovering.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// ObservedGeneration is the generation of the spec this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions are Available, Progressing and Degraded.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadyMembers is the number of voting members that are healthy in etcd
+	// and whose pods are ready.
+	// +optional
+	ReadyMembers int32 `json:"readyMembers"`
+
+	// Members is etcd's own member list, with the health of each member.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Members []MemberStatus `json:"members,omitempty"`
+
+	// CurrentVersion is the lowest etcd server version among the members.
+	// +optional
+	CurrentVersion string `json:"currentVersion,omitempty"`
+
+	// ClusterID is etcd's cluster ID, in hexadecimal.
+	// +optional
+	ClusterID string `json:"clusterID,omitempty"`
+
+	// ClientEndpoint is the URL applications use to reach etcd.
+	// +optional
+	ClientEndpoint string `json:"clientEndpoint,omitempty"`
+}
+
+// MemberStatus is one etcd member as etcd reports it.
+type MemberStatus struct {
+	// Name of the member, which is also its pod's name.
+	Name string `json:"name"`
+
+	// ID is etcd's member ID, in hexadecimal.
+	// +optional
+	ID string `json:"id,omitempty"`
+
+	// PeerURL the member advertises to its peers.
+	// +optional
+	PeerURL string `json:"peerURL,omitempty"`
+
+	// ClientURL the member advertises to clients.
+	// +optional
+	ClientURL string `json:"clientURL,omitempty"`
+
+	// Learner is true for a member that does not vote yet.
+	// +optional
+	Learner bool `json:"learner,omitempty"`
+
+	// Leader is true for the raft leader.
+	// +optional
+	Leader bool `json:"leader,omitempty"`
+
+	// Healthy is true when the member answered its status call without errors.
+	// +optional
+	Healthy bool `json:"healthy"`
+
+	// Version is the etcd server version the member runs.
+	// +optional
+	Version string `json:"version,omitempty"`
+
+	// DBSizeBytes is the size of the member's database file.
+	// +optional
+	DBSizeBytes int64 `json:"dbSizeBytes,omitempty"`
+
+	// RaftIndex is the member's raft index.
+	// +optional
+	RaftIndex int64 `json:"raftIndex,omitempty"`
+
+	// Errors the member reported (alarms such as NOSPACE, or why it could not be reached).
+	// +listType=atomic
+	// +optional
+	Errors []string `json:"errors,omitempty"`
+}
+
+// EtcdCluster is an etcd cluster managed by the operator.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=etcdc,categories=etcd
+// +kubebuilder:printcolumn:name="Size",type=integer,JSONPath=`.spec.size`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyMembers`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.currentVersion`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it names the StatefulSet and its pods"
+type EtcdCluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired cluster.
+	// +kubebuilder:default={}
+	// +optional
+	Spec EtcdClusterSpec `json:"spec,omitempty"`
+
+	// Status is what the operator observed.
+	// +optional
+	Status EtcdClusterStatus `json:"status,omitempty"`
+}
+
+// EtcdClusterList is a list of EtcdCluster.
+// +kubebuilder:object:root=true
+type EtcdClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []EtcdCluster `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&EtcdCluster{}, &EtcdClusterList{})
+}

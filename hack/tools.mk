@@ -1,0 +1,218 @@
+# hack/tools.mk: pinned developer tools, built once from the Go module proxy into
+# bin/<tool>-<version>/ and never rebuilt while the file is there.
+#
+#   include hack/tools.mk              from the top-level Makefile
+#   make -f hack/tools.mk helm         standalone
+#
+# Phony targets (each prints on stdout the absolute path it provides; progress
+# messages go to stderr):
+#   controller-gen     $(CONTROLLER_GEN)
+#   helm               $(HELM)
+#   envtest-assets     $(KUBEBUILDER_ASSETS): kube-apiserver, kubectl, etcd (symlinks)
+#   kube-binaries      $(KUBE_BIN_DIR): kube-apiserver, kube-controller-manager,
+#                      kube-scheduler, kubelet, kube-proxy, kubectl
+#   etcd-image-binary  $(ETCD_IMAGE_BIN) (static etcd of the product's default version)
+#                      and $(ETCD_IMAGE_ETCDCTL)
+#   golangci-lint      $(GOLANGCI_LINT)
+#   kustomize          $(KUSTOMIZE)
+#   crane              $(CRANE)
+#   tools-all          all of the above, one after the other
+#
+# In the main Makefile, make targets depend on the files ($(HELM),
+# $(CONTROLLER_GEN), $(ENVTEST_ASSETS), ...) rather than on the phony names. The files
+# have no prerequisites, so make never rebuilds one that exists. Every version and path
+# below is a `?=` variable: override it on the command line, in the environment, or in
+# the main Makefile before the include.
+#
+# Upgrading a tool: change its version here. Kubernetes and etcd are built from small
+# modules under hack/tools/ whose go.mod pins the version as well:
+#   hack/tools/kubernetes/update.sh v1.Y.Z
+#   hack/tools/etcd, hack/tools/etcd37: edit the two etcd versions in go.mod, then run
+#   `GOWORK=off go mod tidy` in that directory.
+# The build stops with a message if tools.mk and the module disagree.
+#
+# Builds run one at a time (a lock in build.sh), with CGO_ENABLED=0, GOWORK=off and
+# an empty GOFLAGS so the main module's settings do not leak in.
+
+# Must stay before any other include: the directory of this file.
+TOOLS_MK_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+TOOLS_ROOT_DIR := $(patsubst %/,%,$(dir $(TOOLS_MK_DIR)))
+TOOLS_MODULES_DIR := $(TOOLS_MK_DIR)/tools
+TOOLS_BIN_DIR ?= $(TOOLS_ROOT_DIR)/bin
+
+GO ?= go
+TOOLS_CGO_ENABLED ?= 0
+# Environment of every tool build (inside the build command, after build.sh set TOOLS_OUT).
+TOOLS_GO = GOWORK=off GOFLAGS= CGO_ENABLED=$(TOOLS_CGO_ENABLED) $(GO)
+TOOLS_BUILD = TOOLS_LOCK_FILE=$(TOOLS_BIN_DIR)/.tools-build.lock $(TOOLS_MODULES_DIR)/build.sh
+
+# $(call tools-require-module,<module dir>,<module path>,<version>,<how to fix>)
+# Fails unless <module dir>/go.mod requires <module path> at exactly <version>.
+tools-require-module = grep -Eq '^[[:space:]]*(require[[:space:]]+)?$(2)[[:space:]]+$(3)([[:space:]]|$$)' $(1)/go.mod \
+	|| { echo "hack/tools.mk: $(1)/go.mod does not require $(2) $(3); $(4)" >&2; exit 1; }
+
+##@ Tools
+
+# --- controller-gen ------------------------------------------------------------------
+CONTROLLER_GEN_VERSION ?= v0.23.0
+CONTROLLER_GEN ?= $(TOOLS_BIN_DIR)/controller-gen-$(CONTROLLER_GEN_VERSION)/controller-gen
+
+$(CONTROLLER_GEN):
+	@$(TOOLS_BUILD) $@ "controller-gen $(CONTROLLER_GEN_VERSION) (one-time, ~1 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath -ldflags "-s -w" \
+		sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_GEN_VERSION)'
+
+.PHONY: controller-gen
+controller-gen: $(CONTROLLER_GEN) ## Build controller-gen into bin/ (once) and print its path.
+	@echo $(CONTROLLER_GEN)
+
+# --- helm ----------------------------------------------------------------------------
+HELM_VERSION ?= v3.22.0
+# Kubernetes version that `helm template` and `helm lint` assume without a cluster.
+# Helm's release build derives it from its k8s.io/client-go (v0.37 -> 1.37).
+HELM_K8S_MAJOR ?= 1
+HELM_K8S_MINOR ?= 37
+HELM ?= $(TOOLS_BIN_DIR)/helm-$(HELM_VERSION)/helm
+HELM_LDFLAGS = -s -w \
+	-X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$(HELM_K8S_MAJOR) \
+	-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$(HELM_K8S_MAJOR) \
+	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
+
+$(HELM):
+	@$(TOOLS_BUILD) $@ "helm $(HELM_VERSION) (one-time, ~1.5 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath -ldflags "$(HELM_LDFLAGS)" \
+		helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)'
+
+.PHONY: helm
+helm: $(HELM) ## Build helm into bin/ (once) and print its path.
+	@echo $(HELM)
+
+# --- Kubernetes binaries (hack/tools/kubernetes) -------------------------------------
+KUBE_VERSION ?= v1.37.2
+KUBE_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/kubernetes
+KUBE_BIN_DIR ?= $(TOOLS_BIN_DIR)/kube-$(KUBE_VERSION)
+KUBE_APISERVER ?= $(KUBE_BIN_DIR)/kube-apiserver
+KUBECTL ?= $(KUBE_BIN_DIR)/kubectl
+# kube-apiserver and kubectl come first: the envtest assets need only those two.
+KUBE_BINARY_NAMES := kube-apiserver kubectl kube-controller-manager kube-scheduler kubelet kube-proxy
+KUBE_BINARIES := $(addprefix $(KUBE_BIN_DIR)/,$(KUBE_BINARY_NAMES))
+
+tools_kube_semver = $(subst ., ,$(patsubst v%,%,$(KUBE_VERSION)))
+# What hack/lib/version.sh sets in a release build, so `--version` prints KUBE_VERSION.
+KUBE_LDFLAGS = -s -w $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version, \
+	-X $(pkg).gitVersion=$(KUBE_VERSION) \
+	-X $(pkg).gitMajor=$(word 1,$(tools_kube_semver)) \
+	-X $(pkg).gitMinor=$(word 2,$(tools_kube_semver)))
+
+$(KUBE_BINARIES): $(KUBE_BIN_DIR)/%:
+	@$(call tools-require-module,$(KUBE_MODULE_DIR),k8s.io/kubernetes,$(KUBE_VERSION),run hack/tools/kubernetes/update.sh $(KUBE_VERSION))
+	@$(TOOLS_BUILD) $@ "$* $(KUBE_VERSION) (one-time, ~2-5 min)" \
+		'cd $(KUBE_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-ldflags "$(strip $(KUBE_LDFLAGS))" -o $$TOOLS_OUT/$* k8s.io/kubernetes/cmd/$*'
+
+.PHONY: kube-binaries
+kube-binaries: $(KUBE_BINARIES) ## Build the six Kubernetes binaries into bin/ (once) and print their directory.
+	@echo $(KUBE_BIN_DIR)
+
+# --- etcd (hack/tools/etcd: envtest and tests; hack/tools/etcd37: the product's image) ---
+ETCD_VERSION ?= v3.6.16
+ETCD_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd
+ETCD_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD_VERSION)
+ETCD_BIN ?= $(ETCD_DIR)/etcd
+ETCDCTL ?= $(ETCD_DIR)/etcdctl
+
+ETCD_IMAGE_VERSION ?= v3.7.3
+ETCD_IMAGE_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd37
+ETCD_IMAGE_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD_IMAGE_VERSION)
+ETCD_IMAGE_BIN ?= $(ETCD_IMAGE_DIR)/etcd
+ETCD_IMAGE_ETCDCTL ?= $(ETCD_IMAGE_DIR)/etcdctl
+
+$(ETCD_BIN) $(ETCDCTL): tools_etcd_version = $(ETCD_VERSION)
+$(ETCD_BIN) $(ETCDCTL): tools_etcd_module = $(ETCD_MODULE_DIR)
+$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_version = $(ETCD_IMAGE_VERSION)
+$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_module = $(ETCD_IMAGE_MODULE_DIR)
+
+tools_etcd_check = $(call tools-require-module,$(tools_etcd_module),go.etcd.io/etcd/server/v3,$(tools_etcd_version),update $(tools_etcd_module)/go.mod (see hack/tools.mk))
+
+# etcd: the module's own main package (a call to etcdmain.Main).
+$(ETCD_BIN) $(ETCD_IMAGE_BIN):
+	@$(tools_etcd_check)
+	@$(TOOLS_BUILD) $@ "etcd $(tools_etcd_version) (one-time, ~1 min)" \
+		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
+		-o $$TOOLS_OUT/etcd .'
+
+$(ETCDCTL) $(ETCD_IMAGE_ETCDCTL):
+	@$(tools_etcd_check)
+	@$(TOOLS_BUILD) $@ "etcdctl $(tools_etcd_version) (one-time, ~30 s)" \
+		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
+		-o $$TOOLS_OUT/etcdctl go.etcd.io/etcd/etcdctl/v3'
+
+.PHONY: etcd-image-binary
+etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version and print the etcd path.
+	@echo $(ETCD_IMAGE_BIN)
+
+# --- envtest assets (KUBEBUILDER_ASSETS) ---------------------------------------------
+ENVTEST_K8S_VERSION ?= $(patsubst v%,%,$(KUBE_VERSION))
+KUBEBUILDER_ASSETS ?= $(TOOLS_BIN_DIR)/envtest-$(ENVTEST_K8S_VERSION)
+ENVTEST_ASSETS := $(KUBEBUILDER_ASSETS)/kube-apiserver $(KUBEBUILDER_ASSETS)/kubectl $(KUBEBUILDER_ASSETS)/etcd
+
+$(KUBEBUILDER_ASSETS)/kube-apiserver: $(KUBE_APISERVER)
+$(KUBEBUILDER_ASSETS)/kubectl: $(KUBECTL)
+$(KUBEBUILDER_ASSETS)/etcd: $(ETCD_BIN)
+$(ENVTEST_ASSETS):
+	@mkdir -p $(@D)
+	@ln -sfr $< $@
+
+.PHONY: envtest-assets
+envtest-assets: $(ENVTEST_ASSETS) $(ETCDCTL) ## Build kube-apiserver, kubectl and etcd for envtest (once) and print KUBEBUILDER_ASSETS.
+	@echo $(KUBEBUILDER_ASSETS)
+
+# --- golangci-lint -------------------------------------------------------------------
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT ?= $(TOOLS_BIN_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
+
+$(GOLANGCI_LINT):
+	@$(TOOLS_BUILD) $@ "golangci-lint $(GOLANGCI_LINT_VERSION) (one-time, ~3 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath \
+		-ldflags "-s -w -X main.version=$(patsubst v%,%,$(GOLANGCI_LINT_VERSION))" \
+		github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)'
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint into bin/ (once) and print its path.
+	@echo $(GOLANGCI_LINT)
+
+# --- kustomize -----------------------------------------------------------------------
+KUSTOMIZE_VERSION ?= v5.7.1
+KUSTOMIZE ?= $(TOOLS_BIN_DIR)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
+
+$(KUSTOMIZE):
+	@$(TOOLS_BUILD) $@ "kustomize $(KUSTOMIZE_VERSION) (one-time, ~1 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath -ldflags "-s -w" \
+		sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)'
+
+.PHONY: kustomize
+kustomize: $(KUSTOMIZE) ## Build kustomize into bin/ (once) and print its path.
+	@echo $(KUSTOMIZE)
+
+# --- crane ---------------------------------------------------------------------------
+CRANE_VERSION ?= v0.22.1
+CRANE ?= $(TOOLS_BIN_DIR)/crane-$(CRANE_VERSION)/crane
+
+$(CRANE):
+	@$(TOOLS_BUILD) $@ "crane $(CRANE_VERSION) (one-time, ~1 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath \
+		-ldflags "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$(CRANE_VERSION)" \
+		github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)'
+
+.PHONY: crane
+crane: $(CRANE) ## Build crane into bin/ (once) and print its path.
+	@echo $(CRANE)
+
+# --- everything ----------------------------------------------------------------------
+.PHONY: tools-all
+tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane ## Build every pinned tool (once).
+
+export CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBECTL ETCD_BIN ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE KUBE_BIN_DIR

@@ -1,0 +1,268 @@
+// Package controller reconciles EtcdCluster objects: it renders the
+// etcd-cluster chart with values it decides, applies the result, drives
+// etcd membership one step at a time and reports the truth in status.
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/apply"
+	"github.com/etcd-operator/etcd-operator/internal/chart"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
+	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/values"
+)
+
+// Finalizer lets the operator close its etcd client and apply the claims'
+// reclaim policy before an EtcdCluster goes.
+const Finalizer = "etcd.etcd.io/finalizer"
+
+// Requeue intervals: etcd's health is not a Kubernetes object, so it is
+// polled; fast while something is changing, slow once all is well.
+const (
+	progressRequeue = 2 * time.Second
+	healthRequeue   = 30 * time.Second
+	// maxLearnerLag is how many raft entries a learner may trail the leader
+	// by and still be promoted.
+	maxLearnerLag = 1000
+)
+
+// EtcdClusterReconciler reconciles EtcdCluster objects.
+type EtcdClusterReconciler struct {
+	Client   client.Client
+	Scheme   *runtime.Scheme
+	Renderer *chart.Renderer
+	Pool     *etcd.Pool
+	Recorder events.EventRecorder
+	// ClusterDomain is the Kubernetes DNS domain, for member URLs.
+	ClusterDomain string
+	// Endpoints returns the client URLs the operator uses to reach the
+	// first replicas members; DNSEndpoints in a cluster, embedded servers
+	// in tests.
+	Endpoints func(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string
+}
+
+// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=list;delete;deletecollection
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile moves one EtcdCluster one step towards its spec. It never waits
+// for etcd or Kubernetes to change: it requeues instead.
+func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	ec := &etcdv1alpha1.EtcdCluster{}
+	if err := r.Client.Get(ctx, req.NamespacedName, ec); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Pool.Forget(req.NamespacedName)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if !ec.DeletionTimestamp.IsZero() {
+		return reconcile.Result{}, r.finalize(ctx, ec)
+	}
+	if !controllerutil.ContainsFinalizer(ec, Finalizer) {
+		orig := ec.DeepCopy()
+		controllerutil.AddFinalizer(ec, Finalizer)
+		if err := r.Client.Patch(ctx, ec, client.MergeFrom(orig)); err != nil {
+			return reconcile.Result{}, err
+		}
+	}
+
+	sts, err := r.statefulSet(ctx, ec)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	replicas := int32(-1)
+	if sts != nil && sts.Spec.Replicas != nil {
+		replicas = *sts.Spec.Replicas
+	}
+	cluster := r.inspect(ctx, ec, replicas)
+
+	obs := observe(ec, sts, cluster)
+	var stepErr, applyErr error
+	var step membership.Step
+	if !ec.Spec.Paused {
+		step = membership.Plan(membership.Input{
+			Name:          ec.Name,
+			Size:          ec.Spec.Size,
+			Replicas:      replicas,
+			Formed:        ec.Status.ClusterID != "" || cluster != nil,
+			Cluster:       cluster,
+			KnownMembers:  statusMemberNames(ec),
+			PeerURL:       func(pod string) string { return fmt.Sprintf("http://%s:2380", podHost(ec, pod, r.ClusterDomain)) },
+			MaxLearnerLag: maxLearnerLag,
+		})
+		obs.ScaleBlocked = step.Blocked
+		if stepErr = r.execute(ctx, ec, cluster, step); stepErr != nil {
+			// The step is retried from the member list on the next pass;
+			// render what etcd has now, not what the step would give.
+			step.Membership = step.Current
+			obs.ScaleBlocked = stepErr.Error()
+		}
+		obs.Failure, applyErr = r.renderAndApply(ctx, ec, step.Membership)
+	}
+	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
+
+	if err := r.writeStatus(ctx, ec, obs, cluster); err != nil {
+		return reconcile.Result{}, err
+	}
+	if applyErr != nil {
+		// Returned so that the workqueue backs off exponentially.
+		return reconcile.Result{}, applyErr
+	}
+	if obs.Paused {
+		return reconcile.Result{RequeueAfter: healthRequeue}, nil
+	}
+	if ec.Status.Phase == etcdv1alpha1.PhaseRunning && obs.Complete() && step.Action == membership.ActionNone {
+		return reconcile.Result{RequeueAfter: healthRequeue}, nil
+	}
+	return reconcile.Result{RequeueAfter: progressRequeue}, nil
+}
+
+func (r *EtcdClusterReconciler) statefulSet(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (*appsv1.StatefulSet, error) {
+	sts := &appsv1.StatefulSet{}
+	err := r.Client.Get(ctx, types.NamespacedName{Namespace: ec.Namespace, Name: ec.Name}, sts)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !metav1.IsControlledBy(sts, ec) {
+		return nil, fmt.Errorf("StatefulSet %s/%s exists and is not owned by this EtcdCluster", sts.Namespace, sts.Name)
+	}
+	return sts, nil
+}
+
+// inspect asks etcd for its members; nil when there is nothing to ask yet
+// or etcd did not answer within the pool's timeouts.
+func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, replicas int32) *etcd.Cluster {
+	if replicas <= 0 {
+		return nil
+	}
+	log := logf.FromContext(ctx)
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), r.Endpoints(ec, replicas))
+	if err != nil {
+		log.Info("etcd client not created", "error", err.Error())
+		return nil
+	}
+	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts())
+	if err != nil {
+		log.V(1).Info("etcd did not answer", "error", err.Error())
+		return nil
+	}
+	return cluster
+}
+
+// renderAndApply renders the chart for m and applies it. A render error is
+// a spec the chart cannot take: it is terminal until the spec changes. An
+// apply error is retried with backoff.
+func (r *EtcdClusterReconciler) renderAndApply(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, m values.Membership) (*lifecycle.Failure, error) {
+	objs, err := r.render(ec, m)
+	if err != nil {
+		return &lifecycle.Failure{Reason: lifecycle.ReasonRenderFailed, Message: err.Error()}, nil
+	}
+	applier := apply.Applier{Client: r.Client, Scheme: r.Scheme}
+	res, err := applier.Apply(ctx, ec, objs)
+	if len(res.Applied) > 0 {
+		logf.FromContext(ctx).Info("applied", "objects", res.Applied)
+	}
+	if err != nil {
+		return &lifecycle.Failure{Reason: lifecycle.ReasonApplyFailed, Message: err.Error()}, err
+	}
+	return nil, nil
+}
+
+func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Membership) ([]*unstructured.Unstructured, error) {
+	vals, err := values.For(ec, m)
+	if err != nil {
+		return nil, err
+	}
+	return r.Renderer.Render(chart.Release{Name: ec.Name, Namespace: ec.Namespace}, vals)
+}
+
+// execute carries out step's etcd change. Each call is bounded by the
+// pool's call timeout; an error leaves the step to the next reconcile.
+func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, cluster *etcd.Cluster, step membership.Step) error {
+	if step.Action == membership.ActionNone {
+		return nil
+	}
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), r.Endpoints(ec, max(int32(len(cluster.Members)), 1)))
+	if err != nil {
+		return err
+	}
+	ops := etcd.Membership{Client: c, Timeouts: r.Pool.Timeouts()}
+	switch step.Action {
+	case membership.ActionAddLearner:
+		err = ops.AddLearner(ctx, step.PeerURL)
+	case membership.ActionPromote:
+		err = ops.Promote(ctx, step.TargetID)
+	case membership.ActionMoveLeader:
+		err = ops.MoveLeader(ctx, leaderEndpoint(cluster), step.TransferTo)
+	case membership.ActionRemove:
+		err = ops.Remove(ctx, step.TargetID)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
+	}
+	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
+	return nil
+}
+
+func leaderEndpoint(c *etcd.Cluster) string {
+	for _, m := range c.Members {
+		if m.ID == c.LeaderID && len(m.ClientURLs) > 0 {
+			return m.ClientURLs[0]
+		}
+	}
+	return ""
+}
+
+// finalize applies the claims' reclaim policy and releases the etcd
+// client; owned objects go by garbage collection.
+func (r *EtcdClusterReconciler) finalize(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) error {
+	if !controllerutil.ContainsFinalizer(ec, Finalizer) {
+		return nil
+	}
+	if ec.Spec.Storage.ReclaimPolicy != etcdv1alpha1.ReclaimRetain {
+		err := r.Client.DeleteAllOf(ctx, &corev1.PersistentVolumeClaim{},
+			client.InNamespace(ec.Namespace), client.MatchingLabels(selectorLabels(ec)))
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting claims: %w", err)
+		}
+	}
+	r.Pool.Forget(client.ObjectKeyFromObject(ec))
+	orig := ec.DeepCopy()
+	controllerutil.RemoveFinalizer(ec, Finalizer)
+	if err := r.Client.Patch(ctx, ec, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// selectorLabels select a cluster's pods and claims; the chart's
+// etcd-cluster.selectorLabels must agree.
+func selectorLabels(ec *etcdv1alpha1.EtcdCluster) map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": ec.Name}
+}

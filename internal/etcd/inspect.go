@@ -1,0 +1,108 @@
+package etcd
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Member is one etcd member and what its status call said.
+type Member struct {
+	ID         uint64
+	Name       string
+	PeerURLs   []string
+	ClientURLs []string
+	Learner    bool
+	// Reached is true when the member answered its status call.
+	Reached   bool
+	Leader    bool
+	Version   string
+	DBSize    int64
+	RaftIndex uint64
+	// Errors are the member's own errors (alarms) or why it was not reached.
+	Errors []string
+}
+
+// Healthy is true for a member that answered and reports no errors.
+func (m Member) Healthy() bool { return m.Reached && len(m.Errors) == 0 }
+
+// Cluster is a snapshot of a cluster as etcd reports it.
+type Cluster struct {
+	ID       uint64
+	LeaderID uint64
+	Members  []Member
+}
+
+// HexID formats an etcd ID the way etcdctl prints it.
+func HexID(id uint64) string { return strconv.FormatUint(id, 16) }
+
+// Inspect lists the members and asks each started member for its status,
+// concurrently, every call bounded by the pool's call timeout. A member
+// that does not answer is reported, not treated as an error: the error is
+// only for a cluster whose member list cannot be read at all (no quorum, or
+// nothing reachable).
+func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, error) {
+	listCtx, cancel := context.WithTimeout(ctx, t.Call)
+	defer cancel()
+	list, err := c.MemberList(listCtx)
+	if err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	cl := &Cluster{ID: list.Header.GetClusterId(), Members: make([]Member, len(list.Members))}
+
+	alarms := map[uint64][]string{}
+	alarmCtx, cancelAlarm := context.WithTimeout(ctx, t.Call)
+	if resp, err := c.AlarmList(alarmCtx); err == nil {
+		for _, a := range resp.Alarms {
+			alarms[a.MemberID] = append(alarms[a.MemberID], a.Alarm.String())
+		}
+	}
+	cancelAlarm()
+
+	var wg sync.WaitGroup
+	for i, m := range list.Members {
+		cl.Members[i] = Member{
+			ID:         m.ID,
+			Name:       m.Name,
+			PeerURLs:   m.PeerURLs,
+			ClientURLs: m.ClientURLs,
+			Learner:    m.IsLearner,
+			Errors:     alarms[m.ID],
+		}
+		if len(m.ClientURLs) == 0 {
+			// Added but never started: it has no client URL yet.
+			cl.Members[i].Errors = append(cl.Members[i].Errors, "not started")
+			continue
+		}
+		wg.Add(1)
+		go func(member *Member, endpoint string) {
+			defer wg.Done()
+			statusCtx, cancel := context.WithTimeout(ctx, t.Call)
+			defer cancel()
+			st, err := c.Status(statusCtx, endpoint)
+			if err != nil {
+				member.Errors = append(member.Errors, "unreachable: "+err.Error())
+				return
+			}
+			member.Reached = true
+			member.Version = st.Version
+			member.DBSize = st.DbSize
+			member.RaftIndex = st.RaftIndex
+			member.Leader = st.Leader == member.ID
+			member.Errors = append(member.Errors, st.Errors...)
+			if st.Leader == 0 {
+				member.Errors = append(member.Errors, "no leader")
+			}
+		}(&cl.Members[i], m.ClientURLs[0])
+	}
+	wg.Wait()
+	for _, m := range cl.Members {
+		if m.Leader {
+			cl.LeaderID = m.ID
+		}
+	}
+	return cl, nil
+}

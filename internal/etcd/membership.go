@@ -1,0 +1,73 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Membership changes one cluster's members. Every call is bounded by the
+// call timeout and safe to repeat: a change already made is not an error.
+type Membership struct {
+	Client   *clientv3.Client
+	Timeouts Timeouts
+}
+
+// AddLearner adds a non-voting member with peerURL.
+func (m Membership) AddLearner(ctx context.Context, peerURL string) error {
+	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+	defer cancel()
+	_, err := m.Client.MemberAddAsLearner(ctx, []string{peerURL})
+	if errors.Is(err, rpctypes.ErrPeerURLExist) {
+		return nil
+	}
+	return err
+}
+
+// Promote makes learner id a voting member. etcd refuses while the learner
+// is behind; the caller retries on its next pass.
+func (m Membership) Promote(ctx context.Context, id uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+	defer cancel()
+	_, err := m.Client.MemberPromote(ctx, id)
+	if err != nil && strings.Contains(err.Error(), "is not a learner") {
+		return nil
+	}
+	return err
+}
+
+// Remove removes member id.
+func (m Membership) Remove(ctx context.Context, id uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+	defer cancel()
+	_, err := m.Client.MemberRemove(ctx, id)
+	if errors.Is(err, rpctypes.ErrMemberNotFound) {
+		return nil
+	}
+	return err
+}
+
+// MoveLeader asks the leader, reached at leaderEndpoint, to hand leadership
+// to member to. etcd only accepts it from the leader itself, so the call
+// goes through a short-lived client pinned to that endpoint.
+func (m Membership) MoveLeader(ctx context.Context, leaderEndpoint string, to uint64) error {
+	if leaderEndpoint == "" || to == 0 {
+		return errors.New("no leader or no healthy member to hand leadership to")
+	}
+	c, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{leaderEndpoint},
+		DialTimeout: m.Timeouts.Dial,
+		Logger:      m.Client.GetLogger(),
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close() }()
+	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+	defer cancel()
+	_, err = c.MoveLeader(ctx, to)
+	return err
+}

@@ -1,0 +1,79 @@
+package lifecycle
+
+import (
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+// Conditions returns Available, Progressing and Degraded for phase and o.
+// LastTransitionTime is left to meta.SetStatusCondition, which keeps it
+// when the status does not change.
+func Conditions(phase etcdv1alpha1.Phase, o Observation) []metav1.Condition {
+	return []metav1.Condition{available(o), progressing(phase, o), degraded(o)}
+}
+
+func available(o Observation) metav1.Condition {
+	c := metav1.Condition{Type: etcdv1alpha1.ConditionAvailable}
+	switch {
+	case o.QuorumHealthy():
+		c.Status, c.Reason = metav1.ConditionTrue, ReasonQuorumHealthy
+		c.Message = fmt.Sprintf("%d of %d voting members healthy", o.HealthyVoters, o.Voters)
+	case !o.Reached && o.Failure == nil:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonBootstrapping
+		c.Message = "etcd does not answer yet"
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonQuorumLost
+		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum", o.HealthyVoters, o.Voters)
+	}
+	return c
+}
+
+func progressing(phase etcdv1alpha1.Phase, o Observation) metav1.Condition {
+	c := metav1.Condition{Type: etcdv1alpha1.ConditionProgressing, Status: metav1.ConditionTrue}
+	switch {
+	case o.Paused:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonPaused, "spec.paused is true: the operator changes nothing"
+	case o.Failure != nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, o.Failure.Reason, o.Failure.Message
+	case o.ScaleBlocked != "" && !o.Complete():
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonScaleBlocked, o.ScaleBlocked
+	case phase == etcdv1alpha1.PhaseCreating:
+		c.Reason = ReasonCreating
+		c.Message = fmt.Sprintf("%d of %d members ready", min(o.HealthyVoters, o.PodsReady), o.Size)
+	case phase == etcdv1alpha1.PhaseScaling:
+		c.Reason = ReasonScaling
+		c.Message = fmt.Sprintf("scaling to %d members: %d voting, %d learning", o.Size, o.Voters, o.Learners)
+	case phase == etcdv1alpha1.PhaseRecovering:
+		c.Reason = ReasonRecovering
+		c.Message = fmt.Sprintf("%d of %d members healthy", o.HealthyVoters, o.Size)
+	case o.RolloutPending:
+		c.Reason, c.Message = ReasonRollingUpdate, "members are restarting with a new pod template"
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonReconciled
+		c.Message = fmt.Sprintf("%d members match the spec", o.Size)
+	}
+	return c
+}
+
+func degraded(o Observation) metav1.Condition {
+	c := metav1.Condition{Type: etcdv1alpha1.ConditionDegraded}
+	switch {
+	case o.Failure != nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, o.Failure.Reason, o.Failure.Message
+	case len(o.Unhealthy) > 0:
+		c.Status, c.Reason = metav1.ConditionTrue, ReasonMemberUnhealthy
+		c.Message = "unhealthy: " + unhealthyList(o.Unhealthy)
+	case !o.Reached:
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonBootstrapping, "etcd does not answer yet"
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonMembersHealthy
+		c.Message = fmt.Sprintf("%d voting members healthy", o.HealthyVoters)
+	}
+	if len(c.Message) > 32768 {
+		c.Message = c.Message[:32768]
+	}
+	return c
+}

@@ -1,0 +1,255 @@
+// Package membership decides, one safe step at a time, how an etcd cluster's
+// membership and its StatefulSet's replica count move towards spec.size.
+//
+// It is pure: it reads what etcd and Kubernetes report and returns the next
+// step; the controller carries the step out. Because every decision is made
+// from the live member list against the pods, a step that was half done
+// when the operator stopped is recognised and finished on the next pass.
+package membership
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/values"
+)
+
+// Action is a change to make in etcd.
+type Action string
+
+const (
+	// ActionNone changes nothing in etcd.
+	ActionNone Action = ""
+	// ActionAddLearner adds Target as a learner before its pod exists.
+	ActionAddLearner Action = "AddLearner"
+	// ActionPromote promotes the learner Target to a voting member.
+	ActionPromote Action = "Promote"
+	// ActionMoveLeader hands leadership from Target to TransferTo.
+	ActionMoveLeader Action = "MoveLeader"
+	// ActionRemove removes the member Target.
+	ActionRemove Action = "Remove"
+)
+
+// Step is the next thing to do.
+type Step struct {
+	Action Action
+	// Target is the member (pod) the action is about.
+	Target string
+	// TargetID is Target's etcd member ID, for promote, remove and move-leader.
+	TargetID uint64
+	// TransferTo is the member that receives leadership.
+	TransferTo uint64
+	// PeerURL is Target's peer URL, for add.
+	PeerURL string
+	// Membership is what the chart renders after Action succeeded.
+	Membership values.Membership
+	// Current is what the chart renders while Action has not succeeded.
+	Current values.Membership
+	// Blocked explains why a wanted change waits (unhealthy cluster).
+	Blocked string
+}
+
+// Input is what the controller observed.
+type Input struct {
+	// Name of the EtcdCluster: pods are Name-0 .. Name-(Replicas-1).
+	Name string
+	// Size is spec.size.
+	Size int32
+	// Replicas is the StatefulSet's current replica count, or -1 when the
+	// StatefulSet does not exist yet.
+	Replicas int32
+	// Formed is true once etcd has answered with a cluster ID.
+	Formed bool
+	// Cluster is etcd's view, nil when etcd could not be asked this time.
+	Cluster *etcd.Cluster
+	// KnownMembers are member names from the last status, used while etcd
+	// cannot be asked.
+	KnownMembers []string
+	// PeerURL returns the peer URL of a pod.
+	PeerURL func(pod string) string
+	// MaxLearnerLag is how far behind the leader's raft index a learner may
+	// be and still be promoted.
+	MaxLearnerLag uint64
+}
+
+// Plan returns the next step for in.
+func Plan(in Input) Step {
+	s := plan(in)
+	if s.Action == ActionNone {
+		s.Current = s.Membership
+	}
+	return s
+}
+
+func plan(in Input) Step {
+	if in.Replicas < 0 {
+		// Bootstrap: every member starts together from the same initial cluster.
+		return Step{Membership: values.Membership{Replicas: in.Size, State: values.StateNew}}
+	}
+	if !in.Formed {
+		// Still bootstrapping: keep rendering the bootstrap configuration.
+		return Step{Membership: values.Membership{Replicas: in.Replicas, State: values.StateNew}}
+	}
+	hold := values.Membership{Replicas: in.Replicas, State: values.StateExisting, InitialMembers: sortedNames(in.KnownMembers)}
+	if in.Cluster == nil {
+		return Step{Membership: hold, Blocked: "etcd did not answer"}
+	}
+	members := byName(in.Name, in.Cluster.Members)
+	names := make([]string, 0, len(members))
+	for n := range members {
+		names = append(names, n)
+	}
+	hold.InitialMembers = sortedNames(names)
+
+	// A member exists for an ordinal without a pod: an add whose replica
+	// bump did not happen yet. Run its pod.
+	if top := highestOrdinal(in.Name, names); top >= in.Replicas {
+		hold.Replicas = top + 1
+		return Step{Membership: hold}
+	}
+	// A pod runs without a member: its member was removed and the
+	// StatefulSet not shrunk yet. Shrink it.
+	last := podName(in.Name, in.Replicas-1)
+	if _, ok := members[last]; !ok && in.Replicas > 0 && in.Replicas > int32(len(members)) {
+		hold.Replicas = in.Replicas - 1
+		return Step{Membership: hold}
+	}
+
+	for _, n := range hold.InitialMembers {
+		m := members[n]
+		if !m.Learner {
+			continue
+		}
+		// One change at a time: a learner is promoted before anything else.
+		if !m.Reached || !caughtUp(m, in.Cluster, in.MaxLearnerLag) {
+			return Step{Membership: hold, Blocked: fmt.Sprintf("waiting for learner %s to catch up", n)}
+		}
+		return Step{Action: ActionPromote, Target: n, TargetID: m.ID, Membership: hold, Current: hold}
+	}
+
+	if in.Size == in.Replicas {
+		return Step{Membership: hold}
+	}
+	if unhealthy := unhealthyVoters(members); len(unhealthy) > 0 {
+		return Step{Membership: hold, Blocked: "members unhealthy: " + strings.Join(unhealthy, ", ")}
+	}
+	if in.Size > in.Replicas {
+		next := podName(in.Name, in.Replicas)
+		grown := hold
+		grown.Replicas = in.Replicas + 1
+		grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), next))
+		return Step{Action: ActionAddLearner, Target: next, PeerURL: in.PeerURL(next), Membership: grown, Current: hold}
+	}
+	// Shrink from the highest ordinal; the StatefulSet removes that pod.
+	m := members[last]
+	if m.Leader {
+		return Step{Action: ActionMoveLeader, Target: last, TargetID: m.ID, TransferTo: transferee(members, last), Membership: hold, Current: hold}
+	}
+	shrunk := hold
+	shrunk.Replicas = in.Replicas - 1
+	shrunk.InitialMembers = without(hold.InitialMembers, last)
+	return Step{Action: ActionRemove, Target: last, TargetID: m.ID, Membership: shrunk, Current: hold}
+}
+
+// MemberName is the pod name a member stands for: the first label of its
+// peer URL's host, or etcd's name when the URL is not the chart's.
+func MemberName(cluster string, m etcd.Member) string {
+	for _, u := range m.PeerURLs {
+		parsed, err := url.Parse(u)
+		if err != nil {
+			continue
+		}
+		host := parsed.Hostname()
+		if label, _, ok := strings.Cut(host, "."); ok && ordinal(cluster, label) >= 0 {
+			return label
+		}
+	}
+	return m.Name
+}
+
+func byName(cluster string, ms []etcd.Member) map[string]etcd.Member {
+	out := make(map[string]etcd.Member, len(ms))
+	for _, m := range ms {
+		out[MemberName(cluster, m)] = m
+	}
+	return out
+}
+
+func podName(cluster string, ordinal int32) string {
+	return cluster + "-" + strconv.Itoa(int(ordinal))
+}
+
+// ordinal returns the pod ordinal of name, or -1 when name is not a pod of cluster.
+func ordinal(cluster, name string) int32 {
+	rest, ok := strings.CutPrefix(name, cluster+"-")
+	if !ok {
+		return -1
+	}
+	n, err := strconv.ParseInt(rest, 10, 32)
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != rest {
+		return -1
+	}
+	return int32(n)
+}
+
+func highestOrdinal(cluster string, names []string) int32 {
+	top := int32(-1)
+	for _, n := range names {
+		top = max(top, ordinal(cluster, n))
+	}
+	return top
+}
+
+func caughtUp(m etcd.Member, c *etcd.Cluster, maxLag uint64) bool {
+	for _, l := range c.Members {
+		if l.ID == c.LeaderID {
+			return l.RaftIndex <= m.RaftIndex+maxLag
+		}
+	}
+	return false
+}
+
+func unhealthyVoters(members map[string]etcd.Member) []string {
+	var out []string
+	for n, m := range members {
+		if !m.Learner && !m.Healthy() {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// transferee picks the healthy voter with the highest raft index other than from.
+func transferee(members map[string]etcd.Member, from string) uint64 {
+	var best etcd.Member
+	for n, m := range members {
+		if n == from || m.Learner || !m.Healthy() {
+			continue
+		}
+		if best.ID == 0 || m.RaftIndex > best.RaftIndex {
+			best = m
+		}
+	}
+	return best.ID
+}
+
+func sortedNames(names []string) []string {
+	out := append([]string(nil), names...)
+	sort.Strings(out)
+	return out
+}
+
+func without(names []string, drop string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if n != drop {
+			out = append(out, n)
+		}
+	}
+	return out
+}

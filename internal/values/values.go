@@ -1,0 +1,130 @@
+// Package values turns an EtcdCluster and the membership the controller has
+// decided into the values of the etcd-cluster chart.
+package values
+
+import (
+	"encoding/json"
+	"fmt"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+// ClusterState is etcd's --initial-cluster-state.
+type ClusterState string
+
+const (
+	// StateNew bootstraps a cluster from initialMembers.
+	StateNew ClusterState = "new"
+	// StateExisting makes a started member join the running cluster.
+	StateExisting ClusterState = "existing"
+)
+
+// Membership is what the controller decides, never the chart: how many pods
+// run and which members a starting pod expects to find.
+type Membership struct {
+	// Replicas of the StatefulSet.
+	Replicas int32
+	// State is the initial cluster state a starting pod uses.
+	State ClusterState
+	// InitialMembers names the members for --initial-cluster; empty means
+	// every pod ordinal below Replicas.
+	InitialMembers []string
+}
+
+// For computes the chart values of ec with membership m. The result holds
+// only JSON types so that Helm's schema validation sees what a values file
+// would give it.
+func For(ec *etcdv1alpha1.EtcdCluster, m Membership) (map[string]any, error) {
+	spec := ec.Spec
+	v := map[string]any{
+		"clusterName": ec.Name,
+		"replicas":    m.Replicas,
+		"version":     spec.Version,
+		"image": map[string]any{
+			"repository": spec.Repository,
+			"tag":        "v" + spec.Version,
+			"pullPolicy": string(spec.ImagePullPolicy),
+		},
+		"cluster": map[string]any{
+			"state":          string(m.State),
+			"token":          ec.Namespace + "-" + ec.Name + "-" + string(ec.UID),
+			"initialMembers": m.InitialMembers,
+		},
+		"storage":                   storage(spec.Storage),
+		"resources":                 spec.Resources,
+		"podLabels":                 spec.Pod.Labels,
+		"podAnnotations":            spec.Pod.Annotations,
+		"nodeSelector":              spec.Pod.NodeSelector,
+		"tolerations":               spec.Pod.Tolerations,
+		"affinity":                  spec.Pod.Affinity,
+		"topologySpreadConstraints": spec.Pod.TopologySpreadConstraints,
+		"priorityClassName":         spec.Pod.PriorityClassName,
+		"etcd":                      tuning(spec.Tuning),
+	}
+	return normalize(v)
+}
+
+func storage(s etcdv1alpha1.StorageSpec) map[string]any {
+	out := map[string]any{"type": string(s.Type), "reclaimPolicy": string(s.ReclaimPolicy)}
+	if s.Size != nil {
+		out["size"] = s.Size.String()
+	}
+	if s.StorageClassName != nil {
+		out["storageClassName"] = *s.StorageClassName
+	}
+	return out
+}
+
+func tuning(t etcdv1alpha1.TuningSpec) map[string]any {
+	out := map[string]any{
+		"heartbeatInterval":       t.HeartbeatIntervalMillis,
+		"electionTimeout":         t.ElectionTimeoutMillis,
+		"snapshotCount":           t.SnapshotCount,
+		"autoCompactionMode":      string(t.AutoCompactionMode),
+		"autoCompactionRetention": t.AutoCompactionRetention,
+	}
+	if t.QuotaBackendBytes != nil {
+		out["quotaBackendBytes"] = t.QuotaBackendBytes.Value()
+	}
+	return out
+}
+
+// normalize round-trips v through JSON: typed Kubernetes structs become
+// plain maps, empty fields disappear, and numbers become float64 as they
+// would from a values file.
+func normalize(v map[string]any) (map[string]any, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding chart values: %w", err)
+	}
+	out := map[string]any{}
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("decoding chart values: %w", err)
+	}
+	dropEmpty(out)
+	return out, nil
+}
+
+// dropEmpty removes nulls and empty maps and lists so that the chart's own
+// defaults apply to what the spec leaves out.
+func dropEmpty(m map[string]any) {
+	for k, v := range m {
+		switch t := v.(type) {
+		case nil:
+			delete(m, k)
+		case map[string]any:
+			dropEmpty(t)
+			if len(t) == 0 {
+				delete(m, k)
+			}
+		case []any:
+			if len(t) == 0 {
+				delete(m, k)
+			}
+		case string:
+			if t == "" {
+				delete(m, k)
+			}
+		}
+	}
+}
