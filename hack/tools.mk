@@ -17,6 +17,8 @@
 #   kustomize          $(KUSTOMIZE)
 #   crane              $(CRANE)
 #   tools-all          all of the above, one after the other
+#   tools-paths        print VAR=path for every tool variable, building nothing
+#                      (shell-sourceable; the default goal when run standalone)
 #
 # In the main Makefile, make targets depend on the files ($(HELM),
 # $(CONTROLLER_GEN), $(ENVTEST_ASSETS), ...) rather than on the phony names. The files
@@ -36,6 +38,9 @@
 
 # Must stay before any other include: the directory of this file.
 TOOLS_MK_DIR := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+# Including this file must not change the includer's default goal (restored at the end).
+tools_standalone := $(if $(filter 1,$(words $(MAKEFILE_LIST))),true)
+tools_saved_default_goal := $(.DEFAULT_GOAL)
 TOOLS_ROOT_DIR := $(patsubst %/,%,$(dir $(TOOLS_MK_DIR)))
 TOOLS_MODULES_DIR := $(TOOLS_MK_DIR)/tools
 TOOLS_BIN_DIR ?= $(TOOLS_ROOT_DIR)/bin
@@ -109,7 +114,7 @@ KUBE_LDFLAGS = -s -w $(foreach pkg,k8s.io/component-base/version k8s.io/client-g
 
 $(KUBE_BINARIES): $(KUBE_BIN_DIR)/%:
 	@$(call tools-require-module,$(KUBE_MODULE_DIR),k8s.io/kubernetes,$(KUBE_VERSION),run hack/tools/kubernetes/update.sh $(KUBE_VERSION))
-	@$(TOOLS_BUILD) $@ "$* $(KUBE_VERSION) (one-time, ~2-5 min)" \
+	@$(TOOLS_BUILD) $@ "$* $(KUBE_VERSION) (one-time, $(if $(filter kube-apiserver,$*),~5-8 min: it compiles most of the shared code,~1-2 min))" \
 		'cd $(KUBE_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
 		-ldflags "$(strip $(KUBE_LDFLAGS))" -o $$TOOLS_OUT/$* k8s.io/kubernetes/cmd/$*'
 
@@ -146,7 +151,7 @@ $(ETCD_BIN) $(ETCD_IMAGE_BIN):
 
 $(ETCDCTL) $(ETCD_IMAGE_ETCDCTL):
 	@$(tools_etcd_check)
-	@$(TOOLS_BUILD) $@ "etcdctl $(tools_etcd_version) (one-time, ~30 s)" \
+	@$(TOOLS_BUILD) $@ "etcdctl $(tools_etcd_version) (one-time, ~10 s)" \
 		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
 		-o $$TOOLS_OUT/etcdctl go.etcd.io/etcd/etcdctl/v3'
 
@@ -175,7 +180,7 @@ GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT ?= $(TOOLS_BIN_DIR)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 
 $(GOLANGCI_LINT):
-	@$(TOOLS_BUILD) $@ "golangci-lint $(GOLANGCI_LINT_VERSION) (one-time, ~3 min)" \
+	@$(TOOLS_BUILD) $@ "golangci-lint $(GOLANGCI_LINT_VERSION) (one-time, ~1.5 min)" \
 		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath \
 		-ldflags "-s -w -X main.version=$(patsubst v%,%,$(GOLANGCI_LINT_VERSION))" \
 		github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)'
@@ -189,7 +194,7 @@ KUSTOMIZE_VERSION ?= v5.7.1
 KUSTOMIZE ?= $(TOOLS_BIN_DIR)/kustomize-$(KUSTOMIZE_VERSION)/kustomize
 
 $(KUSTOMIZE):
-	@$(TOOLS_BUILD) $@ "kustomize $(KUSTOMIZE_VERSION) (one-time, ~1 min)" \
+	@$(TOOLS_BUILD) $@ "kustomize $(KUSTOMIZE_VERSION) (one-time, ~30 s)" \
 		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath -ldflags "-s -w" \
 		sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)'
 
@@ -202,7 +207,7 @@ CRANE_VERSION ?= v0.22.1
 CRANE ?= $(TOOLS_BIN_DIR)/crane-$(CRANE_VERSION)/crane
 
 $(CRANE):
-	@$(TOOLS_BUILD) $@ "crane $(CRANE_VERSION) (one-time, ~1 min)" \
+	@$(TOOLS_BUILD) $@ "crane $(CRANE_VERSION) (one-time, ~30 s)" \
 		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath \
 		-ldflags "-s -w -X github.com/google/go-containerregistry/cmd/crane/cmd.Version=$(CRANE_VERSION)" \
 		github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)'
@@ -215,4 +220,17 @@ crane: $(CRANE) ## Build crane into bin/ (once) and print its path.
 .PHONY: tools-all
 tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane ## Build every pinned tool (once).
 
-export CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBECTL ETCD_BIN ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE KUBE_BIN_DIR
+TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
+	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE
+
+.PHONY: tools-paths
+tools-paths: ## Print VAR=path for every tool (builds nothing).
+	@$(foreach v,$(TOOLS_PATH_VARS),echo '$(v)=$($(v))';)
+
+export $(TOOLS_PATH_VARS)
+
+ifeq ($(tools_standalone),true)
+.DEFAULT_GOAL := tools-paths
+else
+.DEFAULT_GOAL := $(tools_saved_default_goal)
+endif

@@ -8,7 +8,7 @@ import (
 
 // EtcdClusterSpec is the desired state of an etcd cluster.
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).compareTo(semver(oldSelf.version)) >= 0",messageExpression="'etcd does not support downgrades: version cannot go from ' + oldSelf.version + ' to ' + self.version"
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest ' + string(semver(oldSelf.version).major()) + '.' + string(semver(oldSelf.version).minor() + 1) + ' patch first'"
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest patch of the next minor version first, not straight to ' + self.version"
 type EtcdClusterSpec struct {
 	// Size is the number of etcd members, from 1 to 9. Odd sizes tolerate the
 	// same number of failures as the next even size and cost less: prefer 1, 3 or 5.
@@ -80,7 +80,7 @@ const (
 )
 
 // StorageSpec describes each member's data volume.
-// +kubebuilder:validation:XValidation:rule="self.type == oldSelf.type && self.size == oldSelf.size && has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="storage.type, storage.size and storage.storageClassName are immutable: a StatefulSet's volume claim templates cannot change; create a new EtcdCluster and restore a snapshot into it"
+// +kubebuilder:validation:XValidation:rule="(!has(self.type) || !has(oldSelf.type) || self.type == oldSelf.type) && (!has(self.size) || !has(oldSelf.size) || self.size == oldSelf.size) && (has(self.storageClassName) ? (has(oldSelf.storageClassName) && self.storageClassName == oldSelf.storageClassName) : !has(oldSelf.storageClassName))",message="storage.type, storage.size and storage.storageClassName are immutable: a StatefulSet's volume claim templates cannot change; create a new EtcdCluster and restore a snapshot into it"
 type StorageSpec struct {
 	// Type is PersistentVolume (a claim per member, data survives pod restarts)
 	// or EmptyDir (data lives and dies with the pod).
@@ -157,8 +157,8 @@ type PodSpec struct {
 type AutoCompactionMode string
 
 // TuningSpec holds etcd settings. Changing them restarts members one at a time.
-// +kubebuilder:validation:XValidation:rule="self.electionTimeoutMillis >= 5 * self.heartbeatIntervalMillis",messageExpression="'tuning.electionTimeoutMillis (' + string(self.electionTimeoutMillis) + ') must be at least 5 x tuning.heartbeatIntervalMillis (' + string(self.heartbeatIntervalMillis) + ')'"
-// +kubebuilder:validation:XValidation:rule="self.autoCompactionMode != 'revision' || self.autoCompactionRetention.matches('^[0-9]+$')",message="tuning.autoCompactionRetention must be a number of revisions when autoCompactionMode is revision"
+// +kubebuilder:validation:XValidation:rule="!has(self.electionTimeoutMillis) || !has(self.heartbeatIntervalMillis) || self.electionTimeoutMillis >= 5 * self.heartbeatIntervalMillis",message="tuning.electionTimeoutMillis must be at least 5 x tuning.heartbeatIntervalMillis (etcd refuses to start otherwise)"
+// +kubebuilder:validation:XValidation:rule="!has(self.autoCompactionMode) || self.autoCompactionMode != 'revision' || (has(self.autoCompactionRetention) && self.autoCompactionRetention.matches('^[0-9]+$'))",message="tuning.autoCompactionRetention must be a number of revisions when autoCompactionMode is revision"
 type TuningSpec struct {
 	// HeartbeatIntervalMillis is the leader's heartbeat interval in milliseconds.
 	// +kubebuilder:default=100
@@ -330,6 +330,7 @@ type MemberStatus struct {
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.currentVersion`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it names the StatefulSet and its pods"
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label (lowercase letters, digits and '-', starting with a letter): it names Services and member host names"
 type EtcdCluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

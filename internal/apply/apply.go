@@ -49,7 +49,7 @@ func (a *Applier) Apply(ctx context.Context, owner client.Object, objs []*unstru
 	}
 	for _, obj := range objs {
 		obj.SetOwnerReferences([]metav1.OwnerReference{ownerRef})
-		same, err := a.matchesLive(ctx, obj)
+		same, err := a.matchesLive(ctx, owner, obj)
 		if err != nil {
 			return res, err
 		}
@@ -67,7 +67,7 @@ func (a *Applier) Apply(ctx context.Context, owner client.Object, objs []*unstru
 // matchesLive reads the live object from the informer cache (as its typed
 // form, which the manager caches) and reports whether it already holds every
 // rendered field with the rendered value.
-func (a *Applier) matchesLive(ctx context.Context, want *unstructured.Unstructured) (bool, error) {
+func (a *Applier) matchesLive(ctx context.Context, owner client.Object, want *unstructured.Unstructured) (bool, error) {
 	typed, err := a.Scheme.New(want.GroupVersionKind())
 	if err != nil {
 		return false, err
@@ -82,6 +82,10 @@ func (a *Applier) matchesLive(ctx context.Context, want *unstructured.Unstructur
 	}
 	if err != nil {
 		return false, err
+	}
+	// Never take over what another controller owns.
+	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != owner.GetUID() {
+		return false, fmt.Errorf("%s %s exists and is controlled by %s %s", want.GetKind(), want.GetName(), ref.Kind, ref.Name)
 	}
 	have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
 	if err != nil {

@@ -57,6 +57,18 @@ type EtcdClusterReconciler struct {
 	// first replicas members; DNSEndpoints in a cluster, embedded servers
 	// in tests.
 	Endpoints func(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string
+	// PeerURL is the peer URL a member pod advertises; nil means the
+	// chart's per-pod DNS name.
+	PeerURL func(ec *etcdv1alpha1.EtcdCluster, pod string) string
+}
+
+// namer names etcd members after the pods of ec.
+func (r *EtcdClusterReconciler) namer(ec *etcdv1alpha1.EtcdCluster) membership.Namer {
+	peerURL := func(pod string) string { return fmt.Sprintf("http://%s:2380", podHost(ec, pod, r.ClusterDomain)) }
+	if r.PeerURL != nil {
+		peerURL = func(pod string) string { return r.PeerURL(ec, pod) }
+	}
+	return membership.Namer{Cluster: ec.Name, PeerURL: peerURL}
 }
 
 // +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters,verbs=get;list;watch;update;patch
@@ -99,18 +111,17 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	cluster := r.inspect(ctx, ec, replicas)
 
-	obs := observe(ec, sts, cluster)
+	obs := observe(ec, r.namer(ec), sts, cluster)
 	var stepErr, applyErr error
 	var step membership.Step
 	if !ec.Spec.Paused {
 		step = membership.Plan(membership.Input{
-			Name:          ec.Name,
+			Namer:         r.namer(ec),
 			Size:          ec.Spec.Size,
 			Replicas:      replicas,
 			Formed:        ec.Status.ClusterID != "" || cluster != nil,
 			Cluster:       cluster,
 			KnownMembers:  statusMemberNames(ec),
-			PeerURL:       func(pod string) string { return fmt.Sprintf("http://%s:2380", podHost(ec, pod, r.ClusterDomain)) },
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
@@ -124,7 +135,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
 
-	if err := r.writeStatus(ctx, ec, obs, cluster); err != nil {
+	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster); err != nil {
 		return reconcile.Result{}, err
 	}
 	if applyErr != nil {
@@ -150,7 +161,8 @@ func (r *EtcdClusterReconciler) statefulSet(ctx context.Context, ec *etcdv1alpha
 		return nil, err
 	}
 	if !metav1.IsControlledBy(sts, ec) {
-		return nil, fmt.Errorf("StatefulSet %s/%s exists and is not owned by this EtcdCluster", sts.Namespace, sts.Name)
+		// Someone else's: applying the chart reports the conflict.
+		return nil, nil
 	}
 	return sts, nil
 }

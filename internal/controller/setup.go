@@ -8,13 +8,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
-// SetupWithManager registers the controller. The EtcdCluster watch ignores
-// status-only updates (the controller's own writes); owned objects trigger a
+// owned maps an object to the EtcdCluster that controls it.
+func owned(mgr ctrl.Manager) handler.EventHandler {
+	return handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &etcdv1alpha1.EtcdCluster{}, handler.OnlyControllerOwner())
+}
+
+// SetupWithManager registers the controller. The EtcdCluster watch (with
+// operator-lib's handler, which also exports per-resource metrics) ignores
+// status-only updates, the controller's own writes; owned objects trigger a
 // reconcile on any change, which is how drift is corrected.
 func (r *EtcdClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	return ctrl.NewControllerManagedBy(mgr).
@@ -22,9 +29,9 @@ func (r *EtcdClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) 
 		Watches(&etcdv1alpha1.EtcdCluster{},
 			&libhandler.InstrumentedEnqueueRequestForObject[client.Object]{},
 			builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&appsv1.StatefulSet{}).
-		Owns(&corev1.Service{}).
-		Owns(&corev1.ConfigMap{}).
+		Watches(&appsv1.StatefulSet{}, owned(mgr)).
+		Watches(&corev1.Service{}, owned(mgr)).
+		Watches(&corev1.ConfigMap{}, owned(mgr)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }

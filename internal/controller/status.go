@@ -19,7 +19,7 @@ import (
 )
 
 // observe condenses the StatefulSet and etcd's answer into an Observation.
-func observe(ec *etcdv1alpha1.EtcdCluster, sts *appsv1.StatefulSet, cluster *etcd.Cluster) lifecycle.Observation {
+func observe(ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, sts *appsv1.StatefulSet, cluster *etcd.Cluster) lifecycle.Observation {
 	o := lifecycle.Observation{Size: ec.Spec.Size, Paused: ec.Spec.Paused}
 	if sts != nil {
 		if sts.Spec.Replicas != nil {
@@ -42,7 +42,7 @@ func observe(ec *etcdv1alpha1.EtcdCluster, sts *appsv1.StatefulSet, cluster *etc
 		if m.Healthy() {
 			o.HealthyVoters++
 		} else {
-			o.Unhealthy = append(o.Unhealthy, membership.MemberName(ec.Name, m))
+			o.Unhealthy = append(o.Unhealthy, namer.Name(m))
 		}
 	}
 	return o
@@ -60,7 +60,7 @@ func statusMemberNames(ec *etcdv1alpha1.EtcdCluster) []string {
 // writeStatus computes the new status and writes it only when it differs,
 // so that a reconcile that changed nothing writes nothing. It records an
 // Event for each phase transition.
-func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, o lifecycle.Observation, cluster *etcd.Cluster) error {
+func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, o lifecycle.Observation, cluster *etcd.Cluster) error {
 	orig := ec.DeepCopy()
 	st := &ec.Status
 	prevPhase := st.Phase
@@ -69,7 +69,7 @@ func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha
 	st.ClientEndpoint = clientEndpoint(ec, r.ClusterDomain)
 	if cluster != nil {
 		st.ClusterID = etcd.HexID(cluster.ID)
-		st.Members = memberStatuses(ec, cluster)
+		st.Members = memberStatuses(namer, cluster)
 		st.CurrentVersion = lowestVersion(cluster)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 	} else {
@@ -117,11 +117,11 @@ func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (strin
 	return reason, note
 }
 
-func memberStatuses(ec *etcdv1alpha1.EtcdCluster, c *etcd.Cluster) []etcdv1alpha1.MemberStatus {
+func memberStatuses(namer membership.Namer, c *etcd.Cluster) []etcdv1alpha1.MemberStatus {
 	out := make([]etcdv1alpha1.MemberStatus, 0, len(c.Members))
 	for _, m := range c.Members {
 		ms := etcdv1alpha1.MemberStatus{
-			Name:        membership.MemberName(ec.Name, m),
+			Name:        namer.Name(m),
 			ID:          etcd.HexID(m.ID),
 			Learner:     m.Learner,
 			Leader:      m.Leader,

@@ -21,7 +21,7 @@ func available(o Observation) metav1.Condition {
 	case o.QuorumHealthy():
 		c.Status, c.Reason = metav1.ConditionTrue, ReasonQuorumHealthy
 		c.Message = fmt.Sprintf("%d of %d voting members healthy", o.HealthyVoters, o.Voters)
-	case !o.Reached && o.Failure == nil:
+	case !o.Reached && (o.Failure == nil || o.Failure.Reason != ReasonQuorumLost):
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonBootstrapping
 		c.Message = "etcd does not answer yet"
 	default:

@@ -9,7 +9,6 @@ package membership
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,8 +54,8 @@ type Step struct {
 
 // Input is what the controller observed.
 type Input struct {
-	// Name of the EtcdCluster: pods are Name-0 .. Name-(Replicas-1).
-	Name string
+	// Namer names members after their pods.
+	Namer Namer
 	// Size is spec.size.
 	Size int32
 	// Replicas is the StatefulSet's current replica count, or -1 when the
@@ -69,8 +68,6 @@ type Input struct {
 	// KnownMembers are member names from the last status, used while etcd
 	// cannot be asked.
 	KnownMembers []string
-	// PeerURL returns the peer URL of a pod.
-	PeerURL func(pod string) string
 	// MaxLearnerLag is how far behind the leader's raft index a learner may
 	// be and still be promoted.
 	MaxLearnerLag uint64
@@ -98,7 +95,7 @@ func plan(in Input) Step {
 	if in.Cluster == nil {
 		return Step{Membership: hold, Blocked: "etcd did not answer"}
 	}
-	members := byName(in.Name, in.Cluster.Members)
+	members := byName(in.Namer, in.Cluster.Members)
 	names := make([]string, 0, len(members))
 	for n := range members {
 		names = append(names, n)
@@ -107,13 +104,13 @@ func plan(in Input) Step {
 
 	// A member exists for an ordinal without a pod: an add whose replica
 	// bump did not happen yet. Run its pod.
-	if top := highestOrdinal(in.Name, names); top >= in.Replicas {
+	if top := highestOrdinal(in.Namer.Cluster, names); top >= in.Replicas {
 		hold.Replicas = top + 1
 		return Step{Membership: hold}
 	}
 	// A pod runs without a member: its member was removed and the
 	// StatefulSet not shrunk yet. Shrink it.
-	last := podName(in.Name, in.Replicas-1)
+	last := podName(in.Namer.Cluster, in.Replicas-1)
 	if _, ok := members[last]; !ok && in.Replicas > 0 && in.Replicas > int32(len(members)) {
 		hold.Replicas = in.Replicas - 1
 		return Step{Membership: hold}
@@ -123,6 +120,13 @@ func plan(in Input) Step {
 		m := members[n]
 		if !m.Learner {
 			continue
+		}
+		// A learner the spec no longer wants (scale-up cancelled) goes
+		// without waiting for a pod that may never start.
+		if ordinal(in.Namer.Cluster, n) >= in.Size {
+			shrunk := hold
+			shrunk.InitialMembers = without(hold.InitialMembers, n)
+			return Step{Action: ActionRemove, Target: n, TargetID: m.ID, Membership: shrunk, Current: hold}
 		}
 		// One change at a time: a learner is promoted before anything else.
 		if !m.Reached || !caughtUp(m, in.Cluster, in.MaxLearnerLag) {
@@ -134,20 +138,26 @@ func plan(in Input) Step {
 	if in.Size == in.Replicas {
 		return Step{Membership: hold}
 	}
-	if unhealthy := unhealthyVoters(members); len(unhealthy) > 0 {
+	// Removing the member that is going away is allowed even if it is the
+	// unhealthy one: that only helps. Anything else waits for health.
+	leaving := ""
+	if in.Size < in.Replicas {
+		leaving = last
+	}
+	if unhealthy := unhealthyVoters(members, leaving); len(unhealthy) > 0 {
 		return Step{Membership: hold, Blocked: "members unhealthy: " + strings.Join(unhealthy, ", ")}
 	}
 	if in.Size > in.Replicas {
-		next := podName(in.Name, in.Replicas)
+		next := podName(in.Namer.Cluster, in.Replicas)
 		grown := hold
 		grown.Replicas = in.Replicas + 1
 		grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), next))
-		return Step{Action: ActionAddLearner, Target: next, PeerURL: in.PeerURL(next), Membership: grown, Current: hold}
+		return Step{Action: ActionAddLearner, Target: next, PeerURL: in.Namer.PeerURL(next), Membership: grown, Current: hold}
 	}
 	// Shrink from the highest ordinal; the StatefulSet removes that pod.
 	m := members[last]
 	if m.Leader {
-		return Step{Action: ActionMoveLeader, Target: last, TargetID: m.ID, TransferTo: transferee(members, last), Membership: hold, Current: hold}
+		return Step{Action: ActionMoveLeader, Target: last, TargetID: m.ID, TransferTo: transferee(in.Namer.Cluster, members, in.Size), Membership: hold, Current: hold}
 	}
 	shrunk := hold
 	shrunk.Replicas = in.Replicas - 1
@@ -155,26 +165,43 @@ func plan(in Input) Step {
 	return Step{Action: ActionRemove, Target: last, TargetID: m.ID, Membership: shrunk, Current: hold}
 }
 
-// MemberName is the pod name a member stands for: the first label of its
-// peer URL's host, or etcd's name when the URL is not the chart's.
-func MemberName(cluster string, m etcd.Member) string {
-	for _, u := range m.PeerURLs {
-		parsed, err := url.Parse(u)
-		if err != nil {
-			continue
-		}
-		host := parsed.Hostname()
-		if label, _, ok := strings.Cut(host, "."); ok && ordinal(cluster, label) >= 0 {
-			return label
-		}
-	}
-	return m.Name
+// maxOrdinal bounds the pod ordinals a member name is looked up among:
+// spec.size is at most 9, and one member may be in flight.
+const maxOrdinal = 16
+
+// Namer tells which pod an etcd member stands for.
+type Namer struct {
+	// Cluster is the EtcdCluster's name: pods are Cluster-0, Cluster-1...
+	Cluster string
+	// PeerURL is the peer URL of a pod.
+	PeerURL func(pod string) string
 }
 
-func byName(cluster string, ms []etcd.Member) map[string]etcd.Member {
+// Name is the pod of m: etcd's member name once the member has started
+// (the chart sets it to the pod name), else the pod whose peer URL m was
+// added with, else the peer URL itself.
+func (n Namer) Name(m etcd.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	for i := range int32(maxOrdinal) {
+		pod := podName(n.Cluster, i)
+		for _, u := range m.PeerURLs {
+			if u == n.PeerURL(pod) {
+				return pod
+			}
+		}
+	}
+	if len(m.PeerURLs) > 0 {
+		return m.PeerURLs[0]
+	}
+	return etcd.HexID(m.ID)
+}
+
+func byName(n Namer, ms []etcd.Member) map[string]etcd.Member {
 	out := make(map[string]etcd.Member, len(ms))
 	for _, m := range ms {
-		out[MemberName(cluster, m)] = m
+		out[n.Name(m)] = m
 	}
 	return out
 }
@@ -213,10 +240,10 @@ func caughtUp(m etcd.Member, c *etcd.Cluster, maxLag uint64) bool {
 	return false
 }
 
-func unhealthyVoters(members map[string]etcd.Member) []string {
+func unhealthyVoters(members map[string]etcd.Member, except string) []string {
 	var out []string
 	for n, m := range members {
-		if !m.Learner && !m.Healthy() {
+		if n != except && !m.Learner && !m.Healthy() {
 			out = append(out, n)
 		}
 	}
@@ -224,15 +251,19 @@ func unhealthyVoters(members map[string]etcd.Member) []string {
 	return out
 }
 
-// transferee picks the healthy voter with the highest raft index other than from.
-func transferee(members map[string]etcd.Member, from string) uint64 {
+// transferee picks the healthy voter that stays (ordinal below size) with
+// the highest raft index, the lowest ordinal on ties, so that leadership
+// is not handed to a member removed next.
+func transferee(cluster string, members map[string]etcd.Member, size int32) uint64 {
 	var best etcd.Member
+	bestOrdinal := int32(-1)
 	for n, m := range members {
-		if n == from || m.Learner || !m.Healthy() {
+		o := ordinal(cluster, n)
+		if o < 0 || o >= size || m.Learner || !m.Healthy() {
 			continue
 		}
-		if best.ID == 0 || m.RaftIndex > best.RaftIndex {
-			best = m
+		if bestOrdinal < 0 || m.RaftIndex > best.RaftIndex || (m.RaftIndex == best.RaftIndex && o < bestOrdinal) {
+			best, bestOrdinal = m, o
 		}
 	}
 	return best.ID

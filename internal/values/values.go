@@ -105,15 +105,29 @@ func normalize(v map[string]any) (map[string]any, error) {
 	return out, nil
 }
 
-// dropEmpty removes nulls and empty maps and lists so that the chart's own
-// defaults apply to what the spec leaves out.
+// ownBlocks are the value blocks the operator builds itself; user data
+// (labels, selectors, affinity, resources) is passed through untouched, since
+// an empty string is a meaningful label or selector value there.
+var ownBlocks = []string{"image", "cluster", "storage", "etcd"}
+
+// dropEmpty removes nulls, empty strings, maps and lists from the top level
+// and from the operator's own blocks, so that the chart's defaults apply to
+// what the spec leaves out.
 func dropEmpty(m map[string]any) {
+	for _, block := range ownBlocks {
+		if inner, ok := m[block].(map[string]any); ok {
+			dropEmptyScalars(inner)
+		}
+	}
+	dropEmptyScalars(m)
+}
+
+func dropEmptyScalars(m map[string]any) {
 	for k, v := range m {
 		switch t := v.(type) {
 		case nil:
 			delete(m, k)
 		case map[string]any:
-			dropEmpty(t)
 			if len(t) == 0 {
 				delete(m, k)
 			}

@@ -1,0 +1,619 @@
+package membership
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/values"
+)
+
+const clusterName = "demo"
+
+// peerURL is the chart's peer URL of a pod in namespace ns.
+func peerURL(pod string) string {
+	return "http://" + pod + ".demo-peer.ns.svc.cluster.local:2380"
+}
+
+func clientURL(pod string) string {
+	return "http://" + pod + ".demo-peer.ns.svc.cluster.local:2379"
+}
+
+var namer = Namer{Cluster: clusterName, PeerURL: peerURL}
+
+func pod(i int) string { return fmt.Sprintf("%s-%d", clusterName, i) }
+
+func memberID(i int) uint64 { return 0x8e9e05c52164694d + uint64(i) }
+
+// raftIndex is the raft index of voters.
+const raftIndex = 5000
+
+// voter is the started, healthy voting member of pod i at raftIndex.
+func voter(i int) etcd.Member {
+	return etcd.Member{
+		ID:         memberID(i),
+		Name:       pod(i),
+		PeerURLs:   []string{peerURL(pod(i))},
+		ClientURLs: []string{clientURL(pod(i))},
+		Reached:    true,
+		Version:    "3.7.3",
+		RaftIndex:  raftIndex,
+	}
+}
+
+// learner is a started learner of pod i at raftIndex.
+func learner(i int, raftIndex uint64) etcd.Member {
+	m := voter(i)
+	m.Learner = true
+	m.RaftIndex = raftIndex
+	return m
+}
+
+// unstarted is a member added for pod i whose pod never ran: etcd knows
+// its peer URL only, and Inspect reports it "not started".
+func unstarted(i int) etcd.Member {
+	return etcd.Member{
+		ID:       memberID(i),
+		PeerURLs: []string{peerURL(pod(i))},
+		Learner:  true,
+		Errors:   []string{"not started"},
+	}
+}
+
+// edit returns m changed by f.
+func edit(m etcd.Member, f func(*etcd.Member)) etcd.Member {
+	f(&m)
+	return m
+}
+
+// leading makes m the leader.
+func leading(m etcd.Member) etcd.Member { return edit(m, func(m *etcd.Member) { m.Leader = true }) }
+
+// snapshot builds etcd's view; the leader is the member marked Leader.
+func snapshot(ms ...etcd.Member) *etcd.Cluster {
+	c := &etcd.Cluster{ID: 0xcdf818194e3a8c32, Members: ms}
+	for _, m := range ms {
+		if m.Leader {
+			c.LeaderID = m.ID
+		}
+	}
+	return c
+}
+
+// voters returns healthy voters for pods 0..n-1 with pod 0 leading.
+func voters(n int) []etcd.Member {
+	out := make([]etcd.Member, n)
+	for i := range out {
+		out[i] = voter(i)
+	}
+	out[0] = leading(out[0])
+	return out
+}
+
+func pods(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = pod(i)
+	}
+	return out
+}
+
+func existing(replicas int32, members ...string) values.Membership {
+	return values.Membership{Replicas: replicas, State: values.StateExisting, InitialMembers: members}
+}
+
+func TestPlan(t *testing.T) {
+	const lag = 1000
+	tests := []struct {
+		name string
+		in   Input
+		want Step
+		// wantBlocked is a substring of Step.Blocked; "" means not blocked.
+		wantBlocked string
+	}{
+		{
+			name: "bootstrap renders every member as new",
+			in:   Input{Size: 3, Replicas: -1},
+			want: Step{
+				Membership: values.Membership{Replicas: 3, State: values.StateNew},
+				Current:    values.Membership{Replicas: 3, State: values.StateNew},
+			},
+		},
+		{
+			name: "bootstrap of a single member",
+			in:   Input{Size: 1, Replicas: -1},
+			want: Step{
+				Membership: values.Membership{Replicas: 1, State: values.StateNew},
+				Current:    values.Membership{Replicas: 1, State: values.StateNew},
+			},
+		},
+		{
+			name: "not formed keeps bootstrapping with the current replicas",
+			in:   Input{Size: 5, Replicas: 3, Formed: false},
+			want: Step{
+				Membership: values.Membership{Replicas: 3, State: values.StateNew},
+				Current:    values.Membership{Replicas: 3, State: values.StateNew},
+			},
+		},
+		{
+			name: "not formed ignores known members",
+			in:   Input{Size: 3, Replicas: 3, Formed: false, KnownMembers: []string{"demo-0"}},
+			want: Step{
+				Membership: values.Membership{Replicas: 3, State: values.StateNew},
+				Current:    values.Membership{Replicas: 3, State: values.StateNew},
+			},
+		},
+		{
+			name: "formed at size holds with sorted members",
+			in: Input{Size: 3, Replicas: 3, Formed: true,
+				Cluster: snapshot(voter(2), leading(voter(0)), voter(1))},
+			want: Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+		},
+		{
+			name: "formed single member holds",
+			in:   Input{Size: 1, Replicas: 1, Formed: true, Cluster: snapshot(voters(1)...)},
+			want: Step{Membership: existing(1, "demo-0"), Current: existing(1, "demo-0")},
+		},
+		{
+			name: "an unhealthy voter does not matter at size",
+			in: Input{Size: 3, Replicas: 3, Formed: true,
+				Cluster: snapshot(leading(voter(0)), voter(1), edit(voter(2), func(m *etcd.Member) { m.Reached = false }))},
+			want: Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+		},
+		{
+			name: "scale up 3 to 5 adds demo-3 as a learner",
+			in:   Input{Size: 5, Replicas: 3, Formed: true, Cluster: snapshot(voters(3)...)},
+			want: Step{
+				Action:     ActionAddLearner,
+				Target:     "demo-3",
+				PeerURL:    "http://demo-3.demo-peer.ns.svc.cluster.local:2380",
+				Membership: existing(4, pods(4)...),
+				Current:    existing(3, pods(3)...),
+			},
+		},
+		{
+			name: "scale up 1 to 3 adds demo-1",
+			in:   Input{Size: 3, Replicas: 1, Formed: true, Cluster: snapshot(voters(1)...)},
+			want: Step{
+				Action:     ActionAddLearner,
+				Target:     "demo-1",
+				PeerURL:    peerURL("demo-1"),
+				Membership: existing(2, "demo-0", "demo-1"),
+				Current:    existing(1, "demo-0"),
+			},
+		},
+		{
+			name: "a learner far behind the leader blocks",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), learner(3, raftIndex-lag-1))...)},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			wantBlocked: "demo-3",
+		},
+		{
+			name: "a caught up learner is promoted",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), learner(3, raftIndex-10))...)},
+			want: Step{
+				Action:     ActionPromote,
+				Target:     "demo-3",
+				TargetID:   memberID(3),
+				Membership: existing(4, pods(4)...),
+				Current:    existing(4, pods(4)...),
+			},
+		},
+		{
+			name: "a learner exactly at the allowed lag is promoted",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), learner(3, raftIndex-lag))...)},
+			want: Step{
+				Action: ActionPromote, Target: "demo-3", TargetID: memberID(3),
+				Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...),
+			},
+		},
+		{
+			name: "a learner is promoted even when size is reached",
+			in: Input{Size: 4, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), learner(3, raftIndex))...)},
+			want: Step{
+				Action: ActionPromote, Target: "demo-3", TargetID: memberID(3),
+				Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...),
+			},
+		},
+		{
+			name: "a learner that did not answer blocks",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcd.Member) { m.Reached = false }))...)},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			wantBlocked: "waiting for learner demo-3",
+		},
+		{
+			name: "an unstarted learner blocks",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), unstarted(3))...)},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			wantBlocked: "demo-3",
+		},
+		{
+			name: "a learner cannot be promoted without a leader",
+			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(voter(0), voter(1), voter(2), learner(3, raftIndex))},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			wantBlocked: "demo-3",
+		},
+		{
+			name: "an unhealthy voter blocks scaling up",
+			in: Input{Size: 5, Replicas: 3, Formed: true,
+				Cluster: snapshot(leading(voter(0)), edit(voter(1), func(m *etcd.Member) { m.Errors = []string{"NOSPACE"} }), voter(2))},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "members unhealthy: demo-1",
+		},
+		{
+			name: "unreachable voters block scaling down and are all named",
+			in: Input{Size: 3, Replicas: 5, Formed: true,
+				Cluster: snapshot(leading(voter(0)),
+					edit(voter(3), func(m *etcd.Member) { m.Reached = false }), voter(1),
+					edit(voter(2), func(m *etcd.Member) { m.Reached = false }), voter(4))},
+			want:        Step{Membership: existing(5, pods(5)...), Current: existing(5, pods(5)...)},
+			wantBlocked: "members unhealthy: demo-2, demo-3",
+		},
+		{
+			name: "scale down from a leading highest ordinal moves leadership first",
+			in: Input{Size: 3, Replicas: 5, Formed: true,
+				Cluster: snapshot(
+					edit(voter(0), func(m *etcd.Member) { m.RaftIndex = 900 }),
+					edit(voter(1), func(m *etcd.Member) { m.RaftIndex = 1003 }),
+					edit(voter(2), func(m *etcd.Member) { m.RaftIndex = 950 }),
+					edit(voter(3), func(m *etcd.Member) { m.RaftIndex = 1001 }),
+					edit(leading(voter(4)), func(m *etcd.Member) { m.RaftIndex = 1005 }),
+				)},
+			want: Step{
+				Action:     ActionMoveLeader,
+				Target:     "demo-4",
+				TargetID:   memberID(4),
+				TransferTo: memberID(1),
+				Membership: existing(5, pods(5)...),
+				Current:    existing(5, pods(5)...),
+			},
+		},
+		{
+			name: "scale down removes the highest ordinal",
+			in:   Input{Size: 3, Replicas: 5, Formed: true, Cluster: snapshot(voters(5)...)},
+			want: Step{
+				Action:     ActionRemove,
+				Target:     "demo-4",
+				TargetID:   memberID(4),
+				Membership: existing(4, pods(4)...),
+				Current:    existing(5, pods(5)...),
+			},
+		},
+		{
+			name: "scale down 3 to 1 removes demo-2",
+			in:   Input{Size: 1, Replicas: 3, Formed: true, Cluster: snapshot(voters(3)...)},
+			want: Step{
+				Action: ActionRemove, Target: "demo-2", TargetID: memberID(2),
+				Membership: existing(2, "demo-0", "demo-1"),
+				Current:    existing(3, pods(3)...),
+			},
+		},
+		{
+			name: "half-done add: the member exists, its pod does not",
+			in: Input{Size: 5, Replicas: 3, Formed: true, MaxLearnerLag: lag,
+				Cluster: snapshot(append(voters(3), unstarted(3))...)},
+			want: Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+		},
+		{
+			name: "half-done remove: the pod runs, its member is gone",
+			in:   Input{Size: 2, Replicas: 3, Formed: true, Cluster: snapshot(voters(2)...)},
+			want: Step{Membership: existing(2, "demo-0", "demo-1"), Current: existing(2, "demo-0", "demo-1")},
+		},
+		{
+			name: "etcd unreachable holds the known members",
+			in: Input{Size: 5, Replicas: 3, Formed: true,
+				KnownMembers: []string{"demo-2", "demo-0", "demo-1"}},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "did not answer",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Namer = namer
+			got := Plan(tt.in)
+			blocked := got.Blocked
+			got.Blocked = ""
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Plan returned\n  %s\nwant\n  %s", describe(got), describe(tt.want))
+			}
+			switch {
+			case tt.wantBlocked == "" && blocked != "":
+				t.Errorf("Plan is blocked (%q), want not blocked", blocked)
+			case tt.wantBlocked != "" && !strings.Contains(blocked, tt.wantBlocked):
+				t.Errorf("Plan Blocked = %q, want it to contain %q", blocked, tt.wantBlocked)
+			}
+			if tt.wantBlocked != "" && got.Action != ActionNone {
+				t.Errorf("a blocked plan has action %s", got.Action)
+			}
+		})
+	}
+}
+
+func describe(s Step) string {
+	return fmt.Sprintf("{Action:%q Target:%q TargetID:%x TransferTo:%x PeerURL:%q Membership:%+v Current:%+v}",
+		s.Action, s.Target, s.TargetID, s.TransferTo, s.PeerURL, s.Membership, s.Current)
+}
+
+func TestPlanDoesNotModifyInput(t *testing.T) {
+	known := []string{"demo-2", "demo-0", "demo-1"}
+	Plan(Input{Namer: namer, Size: 3, Replicas: 3, Formed: true, KnownMembers: known})
+	if !slices.Equal(known, []string{"demo-2", "demo-0", "demo-1"}) {
+		t.Fatalf("Plan reordered KnownMembers: %v", known)
+	}
+
+	ms := voters(3)
+	orig := slices.Clone(ms)
+	step := Plan(Input{Namer: namer, Size: 5, Replicas: 3, Formed: true, Cluster: snapshot(ms...)})
+	if !reflect.DeepEqual(ms, orig) {
+		t.Fatalf("Plan changed the member list")
+	}
+	// The rendered and current memberships must not share a backing array:
+	// the controller renders one or the other.
+	step.Membership.InitialMembers[0] = "changed"
+	if step.Current.InitialMembers[0] == "changed" {
+		t.Fatal("Step.Membership and Step.Current share their InitialMembers")
+	}
+}
+
+// TestPlanConverges runs Plan against a model of etcd and a StatefulSet
+// until it holds, as the controller would, and checks that every scaling
+// ends at spec.size with one change at a time. With interrupt, every
+// replica change after an etcd change is lost once, as when the operator
+// restarts between the two.
+func TestPlanConverges(t *testing.T) {
+	tests := []struct {
+		from, to int
+		// leader is the ordinal of the leading member.
+		leader   int
+		wantActs []Action
+		// wantMoves is the least number of leadership moves.
+		wantMoves int
+	}{
+		{1, 3, 0, []Action{ActionAddLearner, ActionPromote, ActionAddLearner, ActionPromote}, 0},
+		{3, 5, 0, []Action{ActionAddLearner, ActionPromote, ActionAddLearner, ActionPromote}, 0},
+		{3, 5, 2, []Action{ActionAddLearner, ActionPromote, ActionAddLearner, ActionPromote}, 0},
+		{3, 4, 0, []Action{ActionAddLearner, ActionPromote}, 0},
+		{5, 3, 0, []Action{ActionRemove, ActionRemove}, 0},
+		{5, 3, 4, []Action{ActionRemove, ActionRemove}, 1},
+		{3, 1, 0, []Action{ActionRemove, ActionRemove}, 0},
+		{3, 1, 2, []Action{ActionRemove, ActionRemove}, 1},
+		{3, 3, 1, nil, 0},
+	}
+	for _, tt := range tests {
+		for _, interrupt := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d to %d leader demo-%d interrupted %v", tt.from, tt.to, tt.leader, interrupt), func(t *testing.T) {
+				w := newWorld(tt.from)
+				w.leader = memberID(tt.leader)
+				var acts []Action
+				lost := map[string]bool{}
+				for pass := 0; ; pass++ {
+					if pass > 40 {
+						t.Fatalf("no convergence after %d passes: actions %v, members %v, replicas %d", pass, acts, w.names(), w.replicas)
+					}
+					step := Plan(Input{Namer: namer, Size: int32(tt.to), Replicas: w.replicas, Formed: true,
+						Cluster: w.snapshot(), MaxLearnerLag: 1000})
+					if step.Action == ActionNone && step.Blocked == "" && step.Membership.Replicas == w.replicas {
+						break
+					}
+					if step.Action != ActionNone {
+						acts = append(acts, step.Action)
+					}
+					w.do(t, step)
+					key := string(step.Action) + step.Target
+					if interrupt && step.Action != ActionNone && step.Action != ActionMoveLeader && !lost[key] {
+						lost[key] = true
+						w.scale(step.Current.Replicas)
+					} else {
+						w.scale(step.Membership.Replicas)
+					}
+					checkMajority(t, w, tt.from, tt.to)
+				}
+				var withoutMoves []Action
+				for _, a := range acts {
+					if a != ActionMoveLeader {
+						withoutMoves = append(withoutMoves, a)
+					}
+				}
+				if !slices.Equal(withoutMoves, tt.wantActs) {
+					t.Errorf("actions = %v, want %v (leader moves aside)", acts, tt.wantActs)
+				}
+				// transferee breaks raft index ties in map order, so it may
+				// hand leadership to a member removed next: allow one move
+				// per removal, but at least wantMoves.
+				if moves := len(acts) - len(withoutMoves); moves < tt.wantMoves || moves > max(tt.wantMoves, tt.from-tt.to) {
+					t.Errorf("leadership moved %d times (%v), want %d", moves, acts, tt.wantMoves)
+				}
+				if got, want := w.names(), pods(tt.to); !slices.Equal(got, want) {
+					t.Errorf("members = %v, want %v", got, want)
+				}
+				if w.replicas != int32(tt.to) {
+					t.Errorf("replicas = %d, want %d", w.replicas, tt.to)
+				}
+				for _, m := range w.members {
+					if m.Learner {
+						t.Errorf("member %s is still a learner", m.Name)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPlanMovesLeaderBeforeRemovingIt(t *testing.T) {
+	w := newWorld(3)
+	w.leader = memberID(2)
+	step := Plan(Input{Namer: namer, Size: 2, Replicas: 3, Formed: true, Cluster: w.snapshot()})
+	if step.Action != ActionMoveLeader || step.Target != "demo-2" || step.TransferTo == 0 || step.TransferTo == memberID(2) {
+		t.Fatalf("Plan = %s, want a move of leadership away from demo-2", describe(step))
+	}
+	w.do(t, step)
+	step = Plan(Input{Namer: namer, Size: 2, Replicas: 3, Formed: true, Cluster: w.snapshot()})
+	if step.Action != ActionRemove || step.Target != "demo-2" {
+		t.Fatalf("after the move Plan = %s, want Remove demo-2", describe(step))
+	}
+}
+
+// checkMajority fails when voters drop below a majority of the larger of
+// the sizes: one change at a time keeps quorum.
+func checkMajority(t *testing.T, w *world, from, to int) {
+	t.Helper()
+	voting := 0
+	for _, m := range w.members {
+		if !m.Learner {
+			voting++
+		}
+	}
+	if voting < min(from, to) {
+		t.Fatalf("only %d voters left while scaling %d to %d", voting, from, to)
+	}
+}
+
+// world models etcd's members and the StatefulSet's replicas.
+type world struct {
+	members  []etcd.Member
+	replicas int32
+	leader   uint64
+}
+
+func newWorld(n int) *world {
+	w := &world{replicas: int32(n), leader: memberID(0)}
+	for i := range n {
+		w.members = append(w.members, voter(i))
+	}
+	return w
+}
+
+func (w *world) names() []string {
+	var out []string
+	for _, m := range w.members {
+		out = append(out, namer.Name(m))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (w *world) snapshot() *etcd.Cluster {
+	ms := slices.Clone(w.members)
+	for i := range ms {
+		ms[i].Leader = ms[i].ID == w.leader
+	}
+	return snapshot(ms...)
+}
+
+// scale sets the replicas; a pod that starts makes its added member start.
+func (w *world) scale(replicas int32) {
+	w.replicas = replicas
+	for i, m := range w.members {
+		name := namer.Name(m)
+		if m.Name == "" && ordinal(clusterName, name) < replicas {
+			w.members[i] = learner(int(ordinal(clusterName, name)), raftIndex)
+		}
+	}
+}
+
+func (w *world) find(id uint64) int {
+	return slices.IndexFunc(w.members, func(m etcd.Member) bool { return m.ID == id })
+}
+
+func (w *world) do(t *testing.T, s Step) {
+	t.Helper()
+	switch s.Action {
+	case ActionNone:
+	case ActionAddLearner:
+		var i int
+		if _, err := fmt.Sscanf(s.Target, clusterName+"-%d", &i); err != nil {
+			t.Fatalf("AddLearner of %q, not a pod of %s", s.Target, clusterName)
+		}
+		if s.PeerURL != peerURL(s.Target) {
+			t.Fatalf("AddLearner of %s with peer URL %q, want %q", s.Target, s.PeerURL, peerURL(s.Target))
+		}
+		w.members = append(w.members, unstarted(i))
+	case ActionPromote:
+		i := w.find(s.TargetID)
+		if i < 0 || !w.members[i].Learner || !w.members[i].Reached {
+			t.Fatalf("Promote of %s (%x), which is not a started learner", s.Target, s.TargetID)
+		}
+		w.members[i].Learner = false
+	case ActionMoveLeader:
+		if s.TargetID != w.leader {
+			t.Fatalf("MoveLeader from %s, which is not the leader", s.Target)
+		}
+		if i := w.find(s.TransferTo); i < 0 || w.members[i].Learner {
+			t.Fatalf("MoveLeader to %x, which is not a voter", s.TransferTo)
+		}
+		w.leader = s.TransferTo
+	case ActionRemove:
+		i := w.find(s.TargetID)
+		if i < 0 {
+			t.Fatalf("Remove of %s (%x), which is not a member", s.Target, s.TargetID)
+		}
+		if s.TargetID == w.leader {
+			t.Fatalf("Remove of the leader %s", s.Target)
+		}
+		w.members = slices.Delete(w.members, i, i+1)
+	default:
+		t.Fatalf("unknown action %q", s.Action)
+	}
+}
+
+func TestNamerName(t *testing.T) {
+	tests := []struct {
+		name   string
+		member etcd.Member
+		want   string
+	}{
+		{"started member with the chart's URL", voter(1), "demo-1"},
+		{"started member with a non-chart URL falls back to its name",
+			edit(voter(1), func(m *etcd.Member) { m.PeerURLs = []string{"http://10.0.0.7:2380"} }), "demo-1"},
+		{"started member with a foreign name",
+			etcd.Member{ID: 7, Name: "etcd-a", PeerURLs: []string{"https://etcd-a.example.com:2380"}}, "etcd-a"},
+		{"added but unstarted member is named after its pod", unstarted(3), "demo-3"},
+		{"added but unstarted member with the URL second",
+			edit(unstarted(2), func(m *etcd.Member) { m.PeerURLs = []string{"http://10.0.0.9:2380", peerURL("demo-2")} }), "demo-2"},
+		{"unstarted member of another cluster keeps its URL",
+			etcd.Member{ID: 9, PeerURLs: []string{"http://other-1.other-peer.ns.svc.cluster.local:2380"}},
+			"http://other-1.other-peer.ns.svc.cluster.local:2380"},
+		{"member without name or URL is named by its ID", etcd.Member{ID: 0xabc}, "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := namer.Name(tt.member); got != tt.want {
+				t.Errorf("Name(%+v) = %q, want %q", tt.member, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOrdinal(t *testing.T) {
+	tests := []struct {
+		name string
+		want int32
+	}{
+		{"demo-0", 0},
+		{"demo-3", 3},
+		{"demo-10", 10},
+		{"demo-01", -1},
+		{"demo--1", -1},
+		{"demo-", -1},
+		{"demo", -1},
+		{"demo-x", -1},
+		{"demo-peer-1", -1},
+		{"other-1", -1},
+		{"http://demo-1.demo-peer.ns.svc.cluster.local:2380", -1},
+	}
+	for _, tt := range tests {
+		if got := ordinal(clusterName, tt.name); got != tt.want {
+			t.Errorf("ordinal(%q, %q) = %d, want %d", clusterName, tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+// Package integration runs the controller against a real kube-apiserver and
+// etcd (envtest) with real embedded etcd members standing in for the pods
+// that envtest cannot run.
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/chart"
+	"github.com/etcd-operator/etcd-operator/internal/controller"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/test/etcdtest"
+)
+
+// brokenNamespace is reconciled by a second manager whose chart cannot render.
+const brokenNamespace = "broken-chart"
+
+var (
+	testEnv   *envtest.Environment
+	cfg       *rest.Config
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+	cancel    context.CancelFunc
+	pool      *etcd.Pool
+	reconcilr *controller.EtcdClusterReconciler
+	members   = &memberRegistry{clusters: map[types.NamespacedName]*etcdtest.Cluster{}, peerURLs: map[string]string{}}
+)
+
+// memberRegistry maps an EtcdCluster to the embedded etcd members that
+// stand in for its pods.
+type memberRegistry struct {
+	mu       sync.Mutex
+	clusters map[types.NamespacedName]*etcdtest.Cluster
+	peerURLs map[string]string
+}
+
+// peerURL gives each pod a loopback peer URL, reserved on first use, so
+// that a member the controller adds can later be started on it.
+func (r *memberRegistry) peerURL(ec *etcdv1alpha1.EtcdCluster, pod string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := ec.Namespace + "/" + pod
+	if u, ok := r.peerURLs[key]; ok {
+		return u
+	}
+	u, err := etcdtest.PeerURL()
+	if err != nil {
+		panic(err)
+	}
+	r.peerURLs[key] = u
+	return u
+}
+
+func (r *memberRegistry) set(key types.NamespacedName, c *etcdtest.Cluster) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clusters[key] = c
+}
+
+func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, _ int32) []string {
+	r.mu.Lock()
+	c := r.clusters[client.ObjectKeyFromObject(ec)]
+	r.mu.Unlock()
+	if c == nil {
+		// Nothing runs: a closed loopback port, as for pods not started.
+		return []string{"http://127.0.0.1:1"}
+	}
+	if urls := c.ClientURLs(); len(urls) > 0 {
+		return urls
+	}
+	return []string{"http://127.0.0.1:1"}
+}
+
+func TestIntegration(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "EtcdCluster controller integration")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(), "KUBEBUILDER_ASSETS must point at kube-apiserver and etcd: run through make test-integration")
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(etcdv1alpha1.AddToScheme(scheme))
+
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	var err error
+	cfg, err = testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	var ctx context.Context
+	ctx, cancel = context.WithCancel(context.Background())
+	pool = etcd.NewPool(etcd.Timeouts{Dial: time.Second, Call: time.Second})
+	renderer, err := chart.Load(filepath.Join("..", "..", "helm-charts", "etcd-cluster"))
+	Expect(err).NotTo(HaveOccurred())
+	reconcilr = startManager(ctx, renderer, cache.Options{DefaultNamespaces: map[string]cache.Config{
+		cache.AllNamespaces: {FieldSelector: fieldsNotInNamespace(brokenNamespace)},
+	}})
+
+	broken, err := chart.Load(filepath.Join("testdata", "broken-chart"))
+	Expect(err).NotTo(HaveOccurred())
+	startManager(ctx, broken, cache.Options{DefaultNamespaces: map[string]cache.Config{brokenNamespace: {}}})
+})
+
+func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache.Options) *controller.EtcdClusterReconciler {
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   cacheOpts,
+		Controller: ctrlConfig(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	r := &controller.EtcdClusterReconciler{
+		Client:        mgr.GetClient(),
+		Scheme:        mgr.GetScheme(),
+		Renderer:      renderer,
+		Pool:          pool,
+		Recorder:      mgr.GetEventRecorder("etcd-operator"),
+		ClusterDomain: "cluster.local",
+		Endpoints:     members.endpoints,
+		PeerURL:       members.peerURL,
+	}
+	Expect(r.SetupWithManager(mgr, 4)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
+	return r
+}
+
+var _ = AfterSuite(func() {
+	if cancel != nil {
+		cancel()
+	}
+	if pool != nil {
+		pool.Close()
+	}
+	if testEnv != nil {
+		Expect(testEnv.Stop()).To(Succeed())
+	}
+})
