@@ -93,7 +93,7 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 	r := &controller.EtcdClusterReconciler{
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
-		Renderer:      renderer,
+		Renderer:      chart.NewCache(renderer),
 		Pool:          pool,
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
 		ClusterDomain: clusterDomain,

@@ -235,7 +235,7 @@ const (
 // EtcdClusterStatus is the observed state of an etcd cluster. Only the
 // operator writes it.
 type EtcdClusterStatus struct {
-	// Phase summarises the lifecycle: Creating, Running, Scaling, Failed or Recovering.
+	// Phase summarizes the lifecycle: Creating, Running, Scaling, Failed or Recovering.
 	// +optional
 	Phase Phase `json:"phase,omitempty"`
 
@@ -310,9 +310,11 @@ type MemberStatus struct {
 	// +optional
 	DBSizeBytes int64 `json:"dbSizeBytes,omitempty"`
 
-	// RaftIndex is the member's raft index.
+	// RaftIndexLag is how many raft entries the member trails the leader by,
+	// as seen at the last health check; a member that keeps lagging is slow
+	// or partitioned.
 	// +optional
-	RaftIndex int64 `json:"raftIndex,omitempty"`
+	RaftIndexLag int64 `json:"raftIndexLag,omitempty"`
 
 	// Errors the member reported (alarms such as NOSPACE, or why it could not be reached).
 	// +listType=atomic
@@ -351,8 +353,4 @@ type EtcdClusterList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []EtcdCluster `json:"items"`
-}
-
-func init() {
-	SchemeBuilder.Register(&EtcdCluster{}, &EtcdClusterList{})
 }

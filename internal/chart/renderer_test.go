@@ -161,7 +161,7 @@ func marshal(tb testing.TB, objs []*unstructured.Unstructured) []byte {
 	for _, o := range objs {
 		b, err := yaml.Marshal(o.Object)
 		if err != nil {
-			tb.Fatalf("marshalling %s %s: %v", o.GetKind(), o.GetName(), err)
+			tb.Fatalf("marshaling %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 		docs = append(docs, string(b))
 	}

@@ -38,6 +38,7 @@ const Finalizer = "etcd.etcd.io/finalizer"
 // polled; fast while something is changing, slow once all is well.
 const (
 	progressRequeue = 2 * time.Second
+	failedRequeue   = 5 * time.Second
 	healthRequeue   = 30 * time.Second
 	// maxLearnerLag is how many raft entries a learner may trail the leader
 	// by and still be promoted.
@@ -48,7 +49,7 @@ const (
 type EtcdClusterReconciler struct {
 	Client   client.Client
 	Scheme   *runtime.Scheme
-	Renderer *chart.Renderer
+	Renderer *chart.Cache
 	Pool     *etcd.Pool
 	Recorder events.EventRecorder
 	// ClusterDomain is the Kubernetes DNS domain, for member URLs.
@@ -86,6 +87,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.Client.Get(ctx, req.NamespacedName, ec); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Pool.Forget(req.NamespacedName)
+			r.Renderer.Forget(chart.Release{Name: req.Name, Namespace: req.Namespace})
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
@@ -138,17 +140,27 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster); err != nil {
 		return reconcile.Result{}, err
 	}
-	if applyErr != nil {
-		// Returned so that the workqueue backs off exponentially.
-		return reconcile.Result{}, applyErr
+	return requeue(ec.Status.Phase, obs, step), applyErr
+}
+
+// requeue says when to look again. etcd's health is not a Kubernetes
+// object and must be polled: often while something changes, rarely once all
+// is well. An apply error is returned instead, so that the workqueue backs
+// off exponentially; a render error waits for the spec to change.
+func requeue(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membership.Step) reconcile.Result {
+	switch {
+	case obs.Failure != nil && obs.Failure.Reason == lifecycle.ReasonApplyFailed:
+		return reconcile.Result{}
+	case obs.Failure != nil && obs.Failure.Reason == lifecycle.ReasonRenderFailed:
+		return reconcile.Result{}
+	case obs.Failure != nil:
+		return reconcile.Result{RequeueAfter: failedRequeue}
+	case obs.Paused:
+		return reconcile.Result{RequeueAfter: healthRequeue}
+	case phase == etcdv1alpha1.PhaseRunning && obs.Complete() && step.Action == membership.ActionNone:
+		return reconcile.Result{RequeueAfter: healthRequeue}
 	}
-	if obs.Paused {
-		return reconcile.Result{RequeueAfter: healthRequeue}, nil
-	}
-	if ec.Status.Phase == etcdv1alpha1.PhaseRunning && obs.Complete() && step.Action == membership.ActionNone {
-		return reconcile.Result{RequeueAfter: healthRequeue}, nil
-	}
-	return reconcile.Result{RequeueAfter: progressRequeue}, nil
+	return reconcile.Result{RequeueAfter: progressRequeue}
 }
 
 func (r *EtcdClusterReconciler) statefulSet(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (*appsv1.StatefulSet, error) {
@@ -193,7 +205,9 @@ func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.Et
 func (r *EtcdClusterReconciler) renderAndApply(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, m values.Membership) (*lifecycle.Failure, error) {
 	objs, err := r.render(ec, m)
 	if err != nil {
-		return &lifecycle.Failure{Reason: lifecycle.ReasonRenderFailed, Message: err.Error()}, nil
+		// A spec the chart cannot take: reported in status, and terminal
+		// until the spec changes, so no error for the workqueue to retry.
+		return &lifecycle.Failure{Reason: lifecycle.ReasonRenderFailed, Message: err.Error()}, nil //nolint:nilerr
 	}
 	applier := apply.Applier{Client: r.Client, Scheme: r.Scheme}
 	res, err := applier.Apply(ctx, ec, objs)
@@ -211,7 +225,7 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 	if err != nil {
 		return nil, err
 	}
-	return r.Renderer.Render(chart.Release{Name: ec.Name, Namespace: ec.Namespace}, vals)
+	return r.Renderer.Render(release(ec), vals)
 }
 
 // execute carries out step's etcd change. Each call is bounded by the
@@ -265,12 +279,17 @@ func (r *EtcdClusterReconciler) finalize(ctx context.Context, ec *etcdv1alpha1.E
 		}
 	}
 	r.Pool.Forget(client.ObjectKeyFromObject(ec))
+	r.Renderer.Forget(release(ec))
 	orig := ec.DeepCopy()
 	controllerutil.RemoveFinalizer(ec, Finalizer)
 	if err := r.Client.Patch(ctx, ec, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
 	return nil
+}
+
+func release(ec *etcdv1alpha1.EtcdCluster) chart.Release {
+	return chart.Release{Name: ec.Name, Namespace: ec.Namespace}
 }
 
 // selectorLabels select a cluster's pods and claims; the chart's

@@ -121,15 +121,15 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster) []etcdv1alpha1.Memb
 	out := make([]etcdv1alpha1.MemberStatus, 0, len(c.Members))
 	for _, m := range c.Members {
 		ms := etcdv1alpha1.MemberStatus{
-			Name:        namer.Name(m),
-			ID:          etcd.HexID(m.ID),
-			Learner:     m.Learner,
-			Leader:      m.Leader,
-			Healthy:     m.Healthy(),
-			Version:     m.Version,
-			DBSizeBytes: m.DBSize,
-			RaftIndex:   int64(m.RaftIndex),
-			Errors:      m.Errors,
+			Name:         namer.Name(m),
+			ID:           etcd.HexID(m.ID),
+			Learner:      m.Learner,
+			Leader:       m.Leader,
+			Healthy:      m.Healthy(),
+			Version:      m.Version,
+			DBSizeBytes:  m.DBSize,
+			RaftIndexLag: int64(c.RaftLag(m)),
+			Errors:       m.Errors,
 		}
 		if len(m.PeerURLs) > 0 {
 			ms.PeerURL = m.PeerURLs[0]

@@ -39,7 +39,8 @@ type Cluster struct {
 // HexID formats an etcd ID the way etcdctl prints it.
 func HexID(id uint64) string { return strconv.FormatUint(id, 16) }
 
-// Inspect lists the members and asks each started member for its status,
+// Inspect lists the members and asks each started member for its status
+// (which also carries the member's alarms, such as NOSPACE),
 // concurrently, every call bounded by the pool's call timeout. A member
 // that does not answer is reported, not treated as an error: the error is
 // only for a cluster whose member list cannot be read at all (no quorum, or
@@ -53,15 +54,6 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, err
 	}
 	cl := &Cluster{ID: list.Header.GetClusterId(), Members: make([]Member, len(list.Members))}
 
-	alarms := map[uint64][]string{}
-	alarmCtx, cancelAlarm := context.WithTimeout(ctx, t.Call)
-	if resp, err := c.AlarmList(alarmCtx); err == nil {
-		for _, a := range resp.Alarms {
-			alarms[a.MemberID] = append(alarms[a.MemberID], a.Alarm.String())
-		}
-	}
-	cancelAlarm()
-
 	var wg sync.WaitGroup
 	for i, m := range list.Members {
 		cl.Members[i] = Member{
@@ -70,7 +62,6 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, err
 			PeerURLs:   m.PeerURLs,
 			ClientURLs: m.ClientURLs,
 			Learner:    m.IsLearner,
-			Errors:     alarms[m.ID],
 		}
 		if len(m.ClientURLs) == 0 {
 			// Added but never started: it has no client URL yet.
@@ -105,4 +96,15 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, err
 		}
 	}
 	return cl, nil
+}
+
+// RaftLag is how many raft entries m trails the leader by; 0 when the
+// leader is unknown.
+func (c *Cluster) RaftLag(m Member) uint64 {
+	for _, l := range c.Members {
+		if l.ID == c.LeaderID && l.RaftIndex > m.RaftIndex {
+			return l.RaftIndex - m.RaftIndex
+		}
+	}
+	return 0
 }

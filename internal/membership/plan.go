@@ -4,7 +4,7 @@
 // It is pure: it reads what etcd and Kubernetes report and returns the next
 // step; the controller carries the step out. Because every decision is made
 // from the live member list against the pods, a step that was half done
-// when the operator stopped is recognised and finished on the next pass.
+// when the operator stopped is recognized and finished on the next pass.
 package membership
 
 import (
@@ -121,7 +121,7 @@ func plan(in Input) Step {
 		if !m.Learner {
 			continue
 		}
-		// A learner the spec no longer wants (scale-up cancelled) goes
+		// A learner the spec no longer wants (scale-up canceled) goes
 		// without waiting for a pod that may never start.
 		if ordinal(in.Namer.Cluster, n) >= in.Size {
 			shrunk := hold

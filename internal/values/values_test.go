@@ -332,7 +332,7 @@ func dump(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		t.Fatalf("marshalling: %v", err)
+		t.Fatalf("marshaling: %v", err)
 	}
 	return string(b)
 }

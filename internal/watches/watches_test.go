@@ -96,7 +96,7 @@ func TestLoad(t *testing.T) {
 			wantErr: "watchDependentResources",
 		},
 		{
-			name:    "misspelt field",
+			name:    "misspelled field",
 			content: "- group: etcd.etcd.io\n  version: v1alpha1\n  kind: EtcdCluster\n  chrat: c\n",
 			wantErr: "chrat",
 		},

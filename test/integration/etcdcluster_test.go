@@ -23,7 +23,7 @@ import (
 )
 
 // startMembers runs real etcd members for ec's pods name-0..name-(n-1).
-func startMembers(ec *etcdv1alpha1.EtcdCluster, n int) *etcdtest.Cluster {
+func startMembers(ec *etcdv1alpha1.EtcdCluster, n int) {
 	c := etcdtest.NewCluster(ec.Namespace + "-" + ec.Name)
 	names := make([]string, n)
 	for i := range names {
@@ -32,7 +32,6 @@ func startMembers(ec *etcdv1alpha1.EtcdCluster, n int) *etcdtest.Cluster {
 	Expect(c.Start(func(pod string) string { return members.peerURL(ec, pod) }, names...)).To(Succeed())
 	members.set(client.ObjectKeyFromObject(ec), c)
 	DeferCleanup(c.Close)
-	return c
 }
 
 // runningCluster creates an EtcdCluster of size n with n real members and

@@ -9,12 +9,12 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
@@ -174,7 +174,7 @@ var _ = Describe("Failures", func() {
 		Expect(k8sClient.Create(ctx, foreignOwner)).To(Succeed())
 		foreign := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
 			Namespace: ns, Name: "conflict-config",
-			Labels: map[string]string{"app.kubernetes.io/managed-by": "etcd-operator"},
+			Labels:          map[string]string{"app.kubernetes.io/managed-by": "etcd-operator"},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "someone-else", UID: foreignOwner.UID, Controller: new(true)}},
 		}}
 		Expect(k8sClient.Create(ctx, foreign)).To(Succeed())

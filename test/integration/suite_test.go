@@ -92,6 +92,11 @@ func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, _ int32) []stri
 	return []string{"http://127.0.0.1:1"}
 }
 
+var registerScheme = sync.OnceFunc(func() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(etcdv1alpha1.AddToScheme(scheme))
+})
+
 func TestIntegration(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "EtcdCluster controller integration")
@@ -100,8 +105,7 @@ func TestIntegration(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(), "KUBEBUILDER_ASSETS must point at kube-apiserver and etcd: run through make test-integration")
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(etcdv1alpha1.AddToScheme(scheme))
+	registerScheme()
 
 	testEnv = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
@@ -129,16 +133,16 @@ var _ = BeforeSuite(func() {
 
 func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache.Options) *controller.EtcdClusterReconciler {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   cacheOpts,
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      cacheOpts,
 		Controller: ctrlConfig(),
 	})
 	Expect(err).NotTo(HaveOccurred())
 	r := &controller.EtcdClusterReconciler{
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
-		Renderer:      renderer,
+		Renderer:      chart.NewCache(renderer),
 		Pool:          pool,
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
 		ClusterDomain: "cluster.local",

@@ -1,0 +1,46 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
+	"github.com/etcd-operator/etcd-operator/internal/membership"
+)
+
+func TestRequeue(t *testing.T) {
+	complete := lifecycle.Observation{Size: 3, Replicas: 3, PodsReady: 3, Reached: true, Voters: 3, HealthyVoters: 3}
+	failed := func(reason string) lifecycle.Observation {
+		o := complete
+		o.Failure = &lifecycle.Failure{Reason: reason}
+		return o
+	}
+	paused := complete
+	paused.Paused = true
+	creating := complete
+	creating.PodsReady = 1
+
+	tests := []struct {
+		name  string
+		phase etcdv1alpha1.Phase
+		obs   lifecycle.Observation
+		step  membership.Step
+		want  time.Duration
+	}{
+		{"healthy and idle polls slowly", etcdv1alpha1.PhaseRunning, complete, membership.Step{}, healthRequeue},
+		{"a membership step in flight polls fast", etcdv1alpha1.PhaseRunning, complete, membership.Step{Action: membership.ActionPromote}, progressRequeue},
+		{"creating polls fast", etcdv1alpha1.PhaseCreating, creating, membership.Step{}, progressRequeue},
+		{"paused polls slowly", etcdv1alpha1.PhaseRunning, paused, membership.Step{}, healthRequeue},
+		{"quorum lost backs off", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonQuorumLost), membership.Step{}, failedRequeue},
+		{"render failure waits for a spec change", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonRenderFailed), membership.Step{}, 0},
+		{"apply failure leaves backoff to the workqueue", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonApplyFailed), membership.Step{}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := requeue(tt.phase, tt.obs, tt.step).RequeueAfter; got != tt.want {
+				t.Fatalf("RequeueAfter = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
