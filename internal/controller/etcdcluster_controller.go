@@ -54,10 +54,9 @@ type EtcdClusterReconciler struct {
 	Recorder events.EventRecorder
 	// ClusterDomain is the Kubernetes DNS domain, for member URLs.
 	ClusterDomain string
-	// Endpoints returns the client URLs the operator uses to reach the
-	// first replicas members; DNSEndpoints in a cluster, embedded servers
-	// in tests.
-	Endpoints func(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string
+	// Endpoints returns the client URLs of the given member pods;
+	// DNSEndpoints in a cluster, embedded servers in tests.
+	Endpoints func(ec *etcdv1alpha1.EtcdCluster, pods []string) []string
 	// PeerURL is the peer URL a member pod advertises; nil means the
 	// chart's per-pod DNS name.
 	PeerURL func(ec *etcdv1alpha1.EtcdCluster, pod string) string
@@ -111,7 +110,8 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if sts != nil && sts.Spec.Replicas != nil {
 		replicas = *sts.Spec.Replicas
 	}
-	cluster := r.inspect(ctx, ec, replicas)
+	endpoints := r.clientEndpoints(ec, replicas)
+	cluster := r.inspect(ctx, ec, endpoints)
 
 	obs := observe(ec, r.namer(ec), sts, cluster)
 	var stepErr, applyErr error
@@ -127,7 +127,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
-		if stepErr = r.execute(ctx, ec, cluster, step); stepErr != nil {
+		if stepErr = r.execute(ctx, ec, endpoints, cluster, step); stepErr != nil {
 			// The step is retried from the member list on the next pass;
 			// render what etcd has now, not what the step would give.
 			step.Membership = step.Current
@@ -179,14 +179,31 @@ func (r *EtcdClusterReconciler) statefulSet(ctx context.Context, ec *etcdv1alpha
 	return sts, nil
 }
 
+// clientEndpoints are the members the operator talks to: the pods that
+// run, less the ones etcd last reported as learners, which refuse member
+// list and membership calls.
+func (r *EtcdClusterReconciler) clientEndpoints(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string {
+	learners := map[string]bool{}
+	for _, m := range ec.Status.Members {
+		learners[m.Name] = m.Learner
+	}
+	var pods []string
+	for i := range max(replicas, 0) {
+		if pod := fmt.Sprintf("%s-%d", ec.Name, i); !learners[pod] {
+			pods = append(pods, pod)
+		}
+	}
+	return r.Endpoints(ec, pods)
+}
+
 // inspect asks etcd for its members; nil when there is nothing to ask yet
 // or etcd did not answer within the pool's timeouts.
-func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, replicas int32) *etcd.Cluster {
-	if replicas <= 0 {
+func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string) *etcd.Cluster {
+	if len(endpoints) == 0 {
 		return nil
 	}
 	log := logf.FromContext(ctx)
-	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), r.Endpoints(ec, replicas))
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), endpoints)
 	if err != nil {
 		log.Info("etcd client not created", "error", err.Error())
 		return nil
@@ -230,11 +247,11 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 
 // execute carries out step's etcd change. Each call is bounded by the
 // pool's call timeout; an error leaves the step to the next reconcile.
-func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, cluster *etcd.Cluster, step membership.Step) error {
+func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, cluster *etcd.Cluster, step membership.Step) error {
 	if step.Action == membership.ActionNone {
 		return nil
 	}
-	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), r.Endpoints(ec, max(int32(len(cluster.Members)), 1)))
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), endpoints)
 	if err != nil {
 		return err
 	}

@@ -17,14 +17,14 @@ func podHost(ec *etcdv1alpha1.EtcdCluster, pod, clusterDomain string) string {
 	return fmt.Sprintf("%s.%s.%s.svc.%s", pod, peerServiceName(ec), ec.Namespace, clusterDomain)
 }
 
-// DNSEndpoints returns the client URLs of the first replicas pods, through
-// per-pod DNS: the operator talks to members, not to the load-balanced
-// Service, so that each status call reaches the member it names.
-func DNSEndpoints(clusterDomain string) func(*etcdv1alpha1.EtcdCluster, int32) []string {
-	return func(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string {
-		eps := make([]string, 0, replicas)
-		for i := range replicas {
-			eps = append(eps, fmt.Sprintf("http://%s:2379", podHost(ec, fmt.Sprintf("%s-%d", ec.Name, i), clusterDomain)))
+// DNSEndpoints returns the client URLs of member pods through per-pod DNS:
+// the operator talks to members, not to the load-balanced Service, so that
+// each status call reaches the member it names.
+func DNSEndpoints(clusterDomain string) func(*etcdv1alpha1.EtcdCluster, []string) []string {
+	return func(ec *etcdv1alpha1.EtcdCluster, pods []string) []string {
+		eps := make([]string, 0, len(pods))
+		for _, pod := range pods {
+			eps = append(eps, fmt.Sprintf("http://%s:2379", podHost(ec, pod, clusterDomain)))
 		}
 		return eps
 	}

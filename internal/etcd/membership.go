@@ -3,7 +3,6 @@ package etcd
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -21,7 +20,7 @@ func (m Membership) AddLearner(ctx context.Context, peerURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
 	defer cancel()
 	_, err := m.Client.MemberAddAsLearner(ctx, []string{peerURL})
-	if errors.Is(err, rpctypes.ErrPeerURLExist) {
+	if errors.Is(err, rpctypes.ErrPeerURLExist) || errors.Is(err, rpctypes.ErrMemberExist) {
 		return nil
 	}
 	return err
@@ -33,7 +32,7 @@ func (m Membership) Promote(ctx context.Context, id uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
 	defer cancel()
 	_, err := m.Client.MemberPromote(ctx, id)
-	if err != nil && strings.Contains(err.Error(), "is not a learner") {
+	if errors.Is(err, rpctypes.ErrMemberNotLearner) {
 		return nil
 	}
 	return err

@@ -141,6 +141,22 @@ func (c *Cluster) ClientURLs() []string {
 	return urls
 }
 
+// ClientURLOf returns a running member's client URL, "" when it does not run.
+func (c *Cluster) ClientURLOf(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.members[name]
+	if !ok {
+		return ""
+	}
+	select {
+	case <-m.etcd.Server.StopNotify():
+		return ""
+	default:
+		return m.clientURL
+	}
+}
+
 // PeerURLOf returns a running member's peer URL.
 func (c *Cluster) PeerURLOf(name string) string {
 	c.mu.Lock()

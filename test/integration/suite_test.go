@@ -78,18 +78,24 @@ func (r *memberRegistry) set(key types.NamespacedName, c *etcdtest.Cluster) {
 	r.clusters[key] = c
 }
 
-func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, _ int32) []string {
+func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, pods []string) []string {
 	r.mu.Lock()
 	c := r.clusters[client.ObjectKeyFromObject(ec)]
 	r.mu.Unlock()
-	if c == nil {
+	var urls []string
+	for _, pod := range pods {
+		if c == nil {
+			break
+		}
+		if u := c.ClientURLOf(pod); u != "" {
+			urls = append(urls, u)
+		}
+	}
+	if len(urls) == 0 {
 		// Nothing runs: a closed loopback port, as for pods not started.
 		return []string{"http://127.0.0.1:1"}
 	}
-	if urls := c.ClientURLs(); len(urls) > 0 {
-		return urls
-	}
-	return []string{"http://127.0.0.1:1"}
+	return urls
 }
 
 var registerScheme = sync.OnceFunc(func() {

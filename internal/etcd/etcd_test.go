@@ -1,0 +1,216 @@
+package etcd_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/test/etcdtest"
+)
+
+// startCluster runs n real etcd members on loopback.
+func startCluster(t *testing.T, n int) (*etcdtest.Cluster, map[string]string) {
+	t.Helper()
+	peers := map[string]string{}
+	peerURL := func(name string) string {
+		if u, ok := peers[name]; ok {
+			return u
+		}
+		u, err := etcdtest.PeerURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		peers[name] = u
+		return u
+	}
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("m-%d", i)
+		peerURL(names[i])
+	}
+	c := etcdtest.NewCluster(t.Name())
+	if err := c.Start(peerURL, names...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c, peers
+}
+
+var timeouts = etcd.Timeouts{Dial: time.Second, Call: 2 * time.Second}
+
+func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
+	c, _ := startCluster(t, 3)
+	pool := etcd.NewPool(timeouts)
+	defer pool.Close()
+	cli, err := pool.Client(types.NamespacedName{Name: "x"}, c.ClientURLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := etcd.Inspect(context.Background(), cli, timeouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Members) != 3 || cl.ID == 0 || cl.LeaderID == 0 {
+		t.Fatalf("cluster = %+v, want 3 members, an ID and a leader", cl)
+	}
+	leaders := 0
+	for _, m := range cl.Members {
+		if !m.Healthy() || m.Version == "" || m.DBSize == 0 {
+			t.Errorf("member %s: healthy=%v version=%q db=%d errors=%v", m.Name, m.Healthy(), m.Version, m.DBSize, m.Errors)
+		}
+		if m.Leader {
+			leaders++
+		}
+		if lag := cl.RaftLag(m); lag > 100 {
+			t.Errorf("member %s lags by %d entries on an idle cluster", m.Name, lag)
+		}
+	}
+	if leaders != 1 {
+		t.Fatalf("%d leaders, want 1", leaders)
+	}
+
+	// A stopped member is reported unreachable, not an error for the cluster.
+	c.Stop("m-2")
+	cl, err = etcd.Inspect(context.Background(), cli, timeouts)
+	if err != nil {
+		t.Fatalf("inspect with one member down: %v", err)
+	}
+	for _, m := range cl.Members {
+		if m.Name == "m-2" && m.Healthy() {
+			t.Fatal("stopped member m-2 reported healthy")
+		}
+	}
+}
+
+func TestPoolReusesOneClientPerCluster(t *testing.T) {
+	c, _ := startCluster(t, 1)
+	pool := etcd.NewPool(timeouts)
+	defer pool.Close()
+	key := types.NamespacedName{Namespace: "ns", Name: "a"}
+	first, err := pool.Client(key, c.ClientURLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := pool.Client(key, c.ClientURLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != second {
+		t.Fatal("a second call made a new client: one per cluster is expected")
+	}
+	if pool.Len() != 1 {
+		t.Fatalf("pool holds %d clients, want 1", pool.Len())
+	}
+	pool.Forget(key)
+	if pool.Len() != 0 {
+		t.Fatal("Forget kept the client")
+	}
+}
+
+func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
+	c, peers := startCluster(t, 2)
+	pool := etcd.NewPool(timeouts)
+	defer pool.Close()
+	cli, err := pool.Client(types.NamespacedName{Name: "m"}, c.ClientURLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := etcd.Membership{Client: cli, Timeouts: timeouts}
+	ctx := context.Background()
+
+	newPeer, err := etcdtest.PeerURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// etcd refuses membership changes until its members have been connected
+	// for a few seconds after start ("unhealthy cluster"); the controller
+	// retries on its next pass, the test likewise.
+	retry(t, func() error { return ops.AddLearner(ctx, newPeer) })
+	// Repeating a step that already happened is not an error.
+	if err := ops.AddLearner(ctx, newPeer); err != nil {
+		t.Fatalf("second AddLearner of the same peer URL: %v", err)
+	}
+	initial := map[string]string{"m-0": peers["m-0"], "m-1": peers["m-1"], "m-2": newPeer}
+	if err := c.Join("m-2", newPeer, initial); err != nil {
+		t.Fatal(err)
+	}
+	learnerID := memberID(t, ctx, cli, "m-2", timeouts)
+	retry(t, func() error { return ops.Promote(ctx, learnerID) })
+	if err := ops.Promote(ctx, learnerID); err != nil {
+		t.Fatalf("promoting a voter again: %v", err)
+	}
+
+	cl, err := etcd.Inspect(ctx, cli, timeouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaderURL string
+	var other uint64
+	for _, m := range cl.Members {
+		if m.Learner {
+			t.Fatalf("%s still a learner after promotion", m.Name)
+		}
+		if m.Leader {
+			leaderURL = m.ClientURLs[0]
+		} else if other == 0 {
+			other = m.ID
+		}
+	}
+	if err := ops.MoveLeader(ctx, leaderURL, other); err != nil {
+		t.Fatalf("MoveLeader: %v", err)
+	}
+	cl, err = etcd.Inspect(ctx, cli, timeouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.LeaderID != other {
+		t.Fatalf("leader is %x after MoveLeader, want %x", cl.LeaderID, other)
+	}
+
+	retry(t, func() error { return ops.Remove(ctx, learnerID) })
+	if err := ops.Remove(ctx, learnerID); err != nil {
+		t.Fatalf("removing a removed member again: %v", err)
+	}
+	cl, err = etcd.Inspect(ctx, cli, timeouts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cl.Members) != 2 {
+		t.Fatalf("%d members after remove, want 2", len(cl.Members))
+	}
+}
+
+func memberID(t *testing.T, ctx context.Context, cli *clientv3.Client, name string, to etcd.Timeouts) uint64 {
+	t.Helper()
+	cl, err := etcd.Inspect(ctx, cli, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cl.Members {
+		if m.Name == name {
+			return m.ID
+		}
+	}
+	t.Fatalf("no member %s", name)
+	return 0
+}
+
+func retry(t *testing.T, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still failing after 20s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
