@@ -47,6 +47,32 @@ build: ## Build the manager binary.
 run: ## Run the operator against the current kubeconfig.
 	go run ./cmd --watches-file=watches.yaml
 
+##@ Local cluster and demo
+
+.PHONY: demo
+demo: ## Local Kubernetes, the operator deployed from config/default, a 3-member EtcdCluster shown Running.
+	hack/demo.sh
+
+.PHONY: cluster-up
+cluster-up: ## Bring up the local single-node Kubernetes (root; idempotent).
+	hack/local-cluster/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster and remove what cluster-up added.
+	hack/local-cluster/down.sh
+
+.PHONY: image
+image: ## Build the operator image without Docker and import it into the local cluster.
+	hack/operator-image.sh $(IMG)
+
+.PHONY: deploy
+deploy: $(KUSTOMIZE) ## Apply config/default to the current cluster.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply --server-side --force-conflicts -f -
+
+.PHONY: undeploy
+undeploy: $(KUSTOMIZE) ## Delete what deploy applied.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found -f -
+
 ##@ Tests
 
 .PHONY: test

@@ -82,6 +82,9 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "etcd-operator.etcd.io",
 		LeaderElectionNamespace: os.Getenv("POD_NAMESPACE"),
+		// A replaced pod hands the lease over at once instead of making the
+		// new one wait for it to expire; safe since the process exits next.
+		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout: new(10 * time.Second),
 		Cache:                   cacheOptions(namespaces),
 	})

@@ -39,6 +39,7 @@ const Finalizer = "etcd.etcd.io/finalizer"
 const (
 	progressRequeue = 2 * time.Second
 	failedRequeue   = 5 * time.Second
+	conflictRequeue = 200 * time.Millisecond
 	healthRequeue   = 30 * time.Second
 	// maxLearnerLag is how many raft entries a learner may trail the leader
 	// by and still be promoted.
@@ -138,6 +139,10 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
 
 	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster); err != nil {
+		if apierrors.IsConflict(err) {
+			// Read from a cache that had not seen our last write yet.
+			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
+		}
 		return reconcile.Result{}, err
 	}
 	return requeue(ec.Status.Phase, obs, step), applyErr

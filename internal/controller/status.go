@@ -87,7 +87,9 @@ func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha
 	if equality.Semantic.DeepEqual(orig.Status, ec.Status) {
 		return nil
 	}
-	if err := r.Client.Status().Patch(ctx, ec, client.MergeFrom(orig)); err != nil {
+	// Optimistic lock: a status computed from a stale cache must not
+	// overwrite a newer one (nor repeat its transition Event).
+	if err := r.Client.Status().Patch(ctx, ec, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
 	if prevPhase != st.Phase {
