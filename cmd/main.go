@@ -85,8 +85,8 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 		// A replaced pod hands the lease over at once instead of making the
 		// new one wait for it to expire; safe since the process exits next.
 		LeaderElectionReleaseOnCancel: true,
-		GracefulShutdownTimeout: new(10 * time.Second),
-		Cache:                   cacheOptions(namespaces),
+		GracefulShutdownTimeout:       new(10 * time.Second),
+		Cache:                         cacheOptions(namespaces),
 	})
 	if err != nil {
 		return err

@@ -157,7 +157,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 		}
 		if m.Leader {
 			leaderURL = m.ClientURLs[0]
-		} else if other == 0 {
+		} else if other == 0 && m.ID != learnerID {
 			other = m.ID
 		}
 	}
