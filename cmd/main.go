@@ -121,9 +121,11 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 func cacheOptions(namespaces string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": chart.ManagedBy})
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&appsv1.StatefulSet{}: {Label: managed},
-		&corev1.Service{}:     {Label: managed},
-		&corev1.ConfigMap{}:   {Label: managed},
+		&appsv1.StatefulSet{}:           {Label: managed},
+		&corev1.Service{}:               {Label: managed},
+		&corev1.ConfigMap{}:             {Label: managed},
+		&corev1.Pod{}:                   {Label: managed},
+		&corev1.PersistentVolumeClaim{}: {Label: managed},
 	}}
 	if namespaces != "" {
 		opts.DefaultNamespaces = map[string]cache.Config{}

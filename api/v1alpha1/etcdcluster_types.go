@@ -316,6 +316,13 @@ type MemberStatus struct {
 	// +optional
 	RaftIndexLag int64 `json:"raftIndexLag,omitempty"`
 
+	// DataUID is the UID of what held the member's data when it was last
+	// healthy: its pod for EmptyDir storage, its claim for PersistentVolume.
+	// A member whose pod comes back on another one has lost its data, and
+	// the operator replaces it with a new member.
+	// +optional
+	DataUID string `json:"dataUID,omitempty"`
+
 	// Errors the member reported (alarms such as NOSPACE, or why it could not be reached).
 	// +listType=atomic
 	// +optional

@@ -77,7 +77,8 @@ func (r *EtcdClusterReconciler) namer(ec *etcdv1alpha1.EtcdCluster) membership.N
 // +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=list;delete;deletecollection
+// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;delete;deletecollection
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile moves one EtcdCluster one step towards its spec. It never waits
@@ -113,6 +114,10 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	endpoints := r.clientEndpoints(ec, replicas)
 	cluster := r.inspect(ctx, ec, endpoints)
+	data, err := r.dataUIDs(ctx, ec)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 
 	obs := observe(ec, r.namer(ec), sts, cluster)
 	var stepErr, applyErr error
@@ -125,6 +130,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			Formed:        ec.Status.ClusterID != "" || cluster != nil,
 			Cluster:       cluster,
 			KnownMembers:  statusMemberNames(ec),
+			DataLost:      dataLost(ec, data),
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
@@ -138,7 +144,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
 
-	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster); err != nil {
+	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster, data); err != nil {
 		if apierrors.IsConflict(err) {
 			// Read from a cache that had not seen our last write yet.
 			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
@@ -270,12 +276,31 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.Et
 		err = ops.MoveLeader(ctx, leaderEndpoint(cluster), step.TransferTo)
 	case membership.ActionRemove:
 		err = ops.Remove(ctx, step.TargetID)
+	case membership.ActionReplace:
+		err = r.replace(ctx, ec, ops, step)
 	}
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
 	}
 	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
 	return nil
+}
+
+// replace swaps a member that lost its data for a new learner on the same
+// peer URL, then deletes its pod so that it starts over at once rather
+// than after a crash-loop back-off. A crash between the calls is finished
+// by the plan on the next pass (a pod without a member is added back).
+func (r *EtcdClusterReconciler) replace(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, ops etcd.Membership, step membership.Step) error {
+	if err := ops.Remove(ctx, step.TargetID); err != nil {
+		return err
+	}
+	if err := ops.AddLearner(ctx, step.PeerURL); err != nil {
+		return err
+	}
+	// Whichever pod runs there now has no usable data: deleting it by name
+	// is safe, and the StatefulSet starts a fresh one.
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: step.Target}}
+	return client.IgnoreNotFound(r.Client.Delete(ctx, pod))
 }
 
 func leaderEndpoint(c *etcd.Cluster) string {

@@ -60,7 +60,7 @@ func statusMemberNames(ec *etcdv1alpha1.EtcdCluster) []string {
 // writeStatus computes the new status and writes it only when it differs,
 // so that a reconcile that changed nothing writes nothing. It records an
 // Event for each phase transition.
-func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, o lifecycle.Observation, cluster *etcd.Cluster) error {
+func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, o lifecycle.Observation, cluster *etcd.Cluster, data map[string]string) error {
 	orig := ec.DeepCopy()
 	st := &ec.Status
 	prevPhase := st.Phase
@@ -69,7 +69,7 @@ func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha
 	st.ClientEndpoint = clientEndpoint(ec, r.ClusterDomain)
 	if cluster != nil {
 		st.ClusterID = etcd.HexID(cluster.ID)
-		st.Members = memberStatuses(namer, cluster)
+		st.Members = memberStatuses(namer, cluster, orig.Status.Members, data)
 		st.CurrentVersion = lowestVersion(cluster)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 	} else {
@@ -119,7 +119,14 @@ func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (strin
 	return reason, note
 }
 
-func memberStatuses(namer membership.Namer, c *etcd.Cluster) []etcdv1alpha1.MemberStatus {
+// memberStatuses reports etcd's members. A healthy member records what
+// holds its data now; an unhealthy one keeps what held it last time it was
+// healthy, which is how a member that lost its data is told apart.
+func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1.MemberStatus, data map[string]string) []etcdv1alpha1.MemberStatus {
+	prevData := map[string]string{}
+	for _, m := range prev {
+		prevData[m.Name] = m.DataUID
+	}
 	out := make([]etcdv1alpha1.MemberStatus, 0, len(c.Members))
 	for _, m := range c.Members {
 		ms := etcdv1alpha1.MemberStatus{
@@ -132,6 +139,10 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster) []etcdv1alpha1.Memb
 			DBSizeBytes:  m.DBSize,
 			RaftIndexLag: int64(c.RaftLag(m)),
 			Errors:       m.Errors,
+		}
+		ms.DataUID = prevData[ms.Name]
+		if ms.Healthy && !ms.Learner {
+			ms.DataUID = data[ms.Name]
 		}
 		if len(m.PeerURLs) > 0 {
 			ms.PeerURL = m.PeerURLs[0]

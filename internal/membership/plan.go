@@ -31,6 +31,10 @@ const (
 	ActionMoveLeader Action = "MoveLeader"
 	// ActionRemove removes the member Target.
 	ActionRemove Action = "Remove"
+	// ActionReplace removes Target, whose data is gone, and adds it back
+	// as a learner with the same peer URL, so that its pod joins as a new
+	// member instead of crash-looping on a raft log it no longer has.
+	ActionReplace Action = "Replace"
 )
 
 // Step is the next thing to do.
@@ -68,6 +72,8 @@ type Input struct {
 	// KnownMembers are member names from the last status, used while etcd
 	// cannot be asked.
 	KnownMembers []string
+	// DataLost names members whose pod came back without their data.
+	DataLost map[string]bool
 	// MaxLearnerLag is how far behind the leader's raft index a learner may
 	// be and still be promoted.
 	MaxLearnerLag uint64
@@ -108,12 +114,47 @@ func plan(in Input) Step {
 		hold.Replicas = top + 1
 		return Step{Membership: hold}
 	}
-	// A pod runs without a member: its member was removed and the
-	// StatefulSet not shrunk yet. Shrink it.
-	last := podName(in.Namer.Cluster, in.Replicas-1)
-	if _, ok := members[last]; !ok && in.Replicas > 0 && in.Replicas > int32(len(members)) {
-		hold.Replicas = in.Replicas - 1
-		return Step{Membership: hold}
+	// A pod runs without a member.
+	for i := range in.Replicas {
+		pod := podName(in.Namer.Cluster, i)
+		if _, ok := members[pod]; ok {
+			continue
+		}
+		if i >= in.Size && i == in.Replicas-1 {
+			// Its member was removed and the StatefulSet not shrunk yet.
+			hold.Replicas = in.Replicas - 1
+			return Step{Membership: hold}
+		}
+		if i < in.Size {
+			// A replacement half done, or a member removed by hand: add
+			// it back so that its pod can join.
+			grown := hold
+			grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), pod))
+			return Step{Action: ActionAddLearner, Target: pod, PeerURL: in.Namer.PeerURL(pod), Membership: grown, Current: hold}
+		}
+	}
+
+	// A member whose data is gone is replaced, one at a time, while the
+	// others keep quorum.
+	for _, n := range hold.InitialMembers {
+		m := members[n]
+		if !in.DataLost[n] || m.Healthy() || m.Learner {
+			continue
+		}
+		voters, healthyOthers := 0, 0
+		for other, om := range members {
+			if om.Learner {
+				continue
+			}
+			voters++
+			if other != n && om.Healthy() {
+				healthyOthers++
+			}
+		}
+		if healthyOthers < voters/2+1 {
+			return Step{Membership: hold, Blocked: fmt.Sprintf("member %s lost its data; replacing it would lose quorum", n)}
+		}
+		return Step{Action: ActionReplace, Target: n, TargetID: m.ID, PeerURL: in.Namer.PeerURL(n), Membership: hold, Current: hold}
 	}
 
 	for _, n := range hold.InitialMembers {
@@ -138,6 +179,7 @@ func plan(in Input) Step {
 	if in.Size == in.Replicas {
 		return Step{Membership: hold}
 	}
+	last := podName(in.Namer.Cluster, in.Replicas-1)
 	// Removing the member that is going away is allowed even if it is the
 	// unhealthy one: that only helps. Anything else waits for health.
 	leaving := ""

@@ -295,3 +295,89 @@ func learnerFlags(ctx context.Context, c *clientv3.Client) []bool {
 	}
 	return flags
 }
+
+var _ = Describe("Self-healing", func() {
+	It("replaces a member whose pod came back without its data, as a new learner, then promotes it", func(ctx SpecContext) {
+		ns := newNamespace(ctx)
+		ec := newCluster(ns, "heal", 3)
+		ec.Spec.Storage.Type = etcdv1alpha1.StorageEmptyDir
+		startMembers(ec, 3)
+		Expect(k8sClient.Create(ctx, ec)).To(Succeed())
+		// The pods the StatefulSet controller would run; envtest has no kubelet.
+		for i := range 3 {
+			createMemberPod(ctx, ec, fmt.Sprintf("heal-%d", i))
+		}
+		markPodsReady(ctx, ns, "heal")
+		Eventually(func() string {
+			got := fetch(ctx, ec)
+			for _, m := range got.Status.Members {
+				if m.DataUID == "" {
+					return "member " + m.Name + " has no data UID yet"
+				}
+			}
+			return string(got.Status.Phase)
+		}, timeout, interval).Should(Equal("Running"))
+		cli := etcdClient(ec)
+		oldID := memberIDByName(ctx, cli, "heal-2")
+
+		// heal-2's pod is recreated: with EmptyDir its data is gone, and its
+		// etcd cannot run (stopped here, as it would crash-loop).
+		startedMembers(ec).Stop("heal-2")
+		old := &corev1.Pod{}
+		Expect(get(ctx, ns, "heal-2", old)).To(Succeed())
+		Expect(k8sClient.Delete(ctx, old, client.GracePeriodSeconds(0))).To(Succeed())
+		Eventually(func() bool { return apierrors.IsNotFound(get(ctx, ns, "heal-2", &corev1.Pod{})) }, timeout, interval).Should(BeTrue())
+		replacement := createMemberPod(ctx, ec, "heal-2")
+
+		// The operator removes the old member and adds heal-2 back as a learner
+		// on the same peer URL, then deletes the crash-looping pod.
+		Eventually(func() []bool { return learnerFlags(ctx, cli) }, timeout, interval).Should(Equal([]bool{false, false, true}))
+		Expect(memberIDByName(ctx, cli, "heal-2")).To(BeZero(), "the old member must be gone")
+		Eventually(func() bool {
+			p := &corev1.Pod{}
+			err := get(ctx, ns, "heal-2", p)
+			return apierrors.IsNotFound(err) || p.UID != replacement.UID
+		}, timeout, interval).Should(BeTrue())
+		Expect(eventReasons(ctx, ec)).To(ContainElement("Replace"))
+
+		// The new pod starts an empty member that joins and is promoted.
+		createMemberPod(ctx, ec, "heal-2")
+		Expect(startedMembers(ec).Join("heal-2", members.peerURL(ec, "heal-2"), map[string]string{
+			"heal-0": members.peerURL(ec, "heal-0"), "heal-1": members.peerURL(ec, "heal-1"), "heal-2": members.peerURL(ec, "heal-2"),
+		})).To(Succeed())
+		Eventually(func() []bool { return learnerFlags(ctx, cli) }, timeout, interval).Should(Equal([]bool{false, false, false}))
+		newID := memberIDByName(ctx, cli, "heal-2")
+		Expect(newID).NotTo(BeZero())
+		Expect(newID).NotTo(Equal(oldID))
+		Eventually(func() string {
+			got := fetch(ctx, ec)
+			return fmt.Sprintf("%s %d", got.Status.Phase, got.Status.ReadyMembers)
+		}, timeout, interval).Should(Equal("Running 3"))
+	})
+})
+
+// createMemberPod creates the pod a StatefulSet would, with the chart's labels.
+func createMemberPod(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, name string) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: name, Labels: map[string]string{
+			"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": ec.Name, "app.kubernetes.io/managed-by": "etcd-operator",
+		}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "etcd", Image: "quay.io/coreos/etcd:v3.7.3"}}},
+	}
+	Expect(k8sClient.Create(ctx, p)).To(Succeed())
+	return p
+}
+
+// memberIDByName is etcd's ID of the started member name, 0 when there is none.
+func memberIDByName(ctx context.Context, c *clientv3.Client, name string) uint64 {
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	resp, err := c.MemberList(cctx)
+	Expect(err).NotTo(HaveOccurred())
+	for _, m := range resp.Members {
+		if m.Name == name {
+			return m.ID
+		}
+	}
+	return 0
+}
