@@ -119,12 +119,13 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, err
 	}
 
-	obs := observe(ec, r.namer(ec), sts, cluster)
+	namer := r.namer(ec)
+	obs := observe(ec, namer, sts, cluster)
 	var stepErr, applyErr error
 	var step membership.Step
 	if !ec.Spec.Paused {
 		step = membership.Plan(membership.Input{
-			Namer:         r.namer(ec),
+			Namer:         namer,
 			Size:          ec.Spec.Size,
 			Replicas:      replicas,
 			Formed:        ec.Status.ClusterID != "" || cluster != nil,
@@ -144,7 +145,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
 
-	if err := r.writeStatus(ctx, ec, r.namer(ec), obs, cluster, data); err != nil {
+	if err := r.writeStatus(ctx, ec, namer, obs, cluster, data); err != nil {
 		if apierrors.IsConflict(err) {
 			// Read from a cache that had not seen our last write yet.
 			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
