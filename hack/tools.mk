@@ -16,6 +16,7 @@
 #   golangci-lint      $(GOLANGCI_LINT)
 #   kustomize          $(KUSTOMIZE)
 #   crane              $(CRANE)
+#   operator-sdk       $(OPERATOR_SDK)
 #   tools-all          all of the above, one after the other
 #   tools-paths        print VAR=path for every tool variable, building nothing
 #                      (shell-sourceable; the default goal when run standalone)
@@ -30,6 +31,8 @@
 # modules under hack/tools/ whose go.mod pins the version as well:
 #   hack/tools/kubernetes/update.sh v1.Y.Z
 #   hack/tools/etcd, hack/tools/etcd37: edit the two etcd versions in go.mod, then run
+#   `GOWORK=off go mod tidy` in that directory.
+#   hack/tools/operator-sdk: edit the operator-sdk version in go.mod, then run
 #   `GOWORK=off go mod tidy` in that directory.
 # The build stops with a message if tools.mk and the module disagree.
 #
@@ -216,12 +219,39 @@ $(CRANE):
 crane: $(CRANE) ## Build crane into bin/ (once) and print its path.
 	@echo $(CRANE)
 
+# --- operator-sdk (hack/tools/operator-sdk) -----------------------------------------
+# Built from a module that requires it: `go install` cannot resolve its
+# ansible-operator-plugins v1.42.3, which the module replaces by v1.42.2. The build tag
+# is upstream's (containers/image without gpgme, so no cgo).
+OPERATOR_SDK_VERSION ?= v1.42.3
+# The Kubernetes version upstream's release build of OPERATOR_SDK_VERSION reports.
+OPERATOR_SDK_K8S_VERSION ?= v1.33.1
+OPERATOR_SDK_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/operator-sdk
+OPERATOR_SDK ?= $(TOOLS_BIN_DIR)/operator-sdk-$(OPERATOR_SDK_VERSION)/operator-sdk
+# What upstream's Makefile sets in a release build: `operator-sdk version` prints
+# OPERATOR_SDK_VERSION, CSVs are stamped operator-sdk-$(OPERATOR_SDK_VERSION) and the
+# scorecard config uses the scorecard-test image of the same version.
+OPERATOR_SDK_LDFLAGS = -s -w $(foreach v,Version GitVersion ImageVersion, \
+	-X github.com/operator-framework/operator-sdk/internal/version.$(v)=$(OPERATOR_SDK_VERSION)) \
+	-X github.com/operator-framework/operator-sdk/internal/version.KubernetesVersion=$(OPERATOR_SDK_K8S_VERSION)
+
+$(OPERATOR_SDK):
+	@$(call tools-require-module,$(OPERATOR_SDK_MODULE_DIR),github.com/operator-framework/operator-sdk,$(OPERATOR_SDK_VERSION),update $(OPERATOR_SDK_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "operator-sdk $(OPERATOR_SDK_VERSION) (one-time, ~3.5 min)" \
+		'cd $(OPERATOR_SDK_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-tags containers_image_openpgp -ldflags "$(strip $(OPERATOR_SDK_LDFLAGS))" \
+		-o $$TOOLS_OUT/operator-sdk github.com/operator-framework/operator-sdk/cmd/operator-sdk'
+
+.PHONY: operator-sdk
+operator-sdk: $(OPERATOR_SDK) ## Build operator-sdk into bin/ (once) and print its path.
+	@echo $(OPERATOR_SDK)
+
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
-	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE
+	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK
 
 .PHONY: tools-paths
 tools-paths: ## Print VAR=path for every tool (builds nothing).

@@ -15,6 +15,7 @@ type EtcdClusterSpec struct {
 	// +kubebuilder:default=3
 	// +kubebuilder:validation:XValidation:rule="self >= 1 && self <= 9",message="size must be from 1 to 9 members"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Size",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	Size int32 `json:"size,omitempty"`
 
 	// Version is the etcd release to run, as MAJOR.MINOR.PATCH without a "v"
@@ -24,6 +25,7 @@ type EtcdClusterSpec struct {
 	// +kubebuilder:validation:MaxLength=16
 	// +kubebuilder:validation:XValidation:rule="self.matches('^3\\\\.(5|6|7)\\\\.(0|[1-9][0-9]*)$')",messageExpression="'version ' + self + ' is not a supported etcd release: use 3.5.x, 3.6.x or 3.7.x, for example 3.7.3'"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="etcd Version",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text"}
 	Version string `json:"version,omitempty"`
 
 	// Repository is the container image repository of etcd. The image tag is
@@ -33,37 +35,44 @@ type EtcdClusterSpec struct {
 	// +kubebuilder:validation:MaxLength=255
 	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.matches(':[^/]*$')",message="repository must not carry a tag or digest: the tag comes from version"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Image Repository",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Repository string `json:"repository,omitempty"`
 
 	// ImagePullPolicy of the etcd container.
 	// +kubebuilder:default=IfNotPresent
 	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Image Pull Policy",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:imagePullPolicy","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy,omitempty"`
 
 	// Storage is where each member keeps its data. It cannot be changed after
 	// creation: volume claim templates of a StatefulSet are immutable.
 	// +kubebuilder:default={}
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage"
 	Storage StorageSpec `json:"storage,omitempty"`
 
 	// Resources of the etcd container.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Resources",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:resourceRequirements"}
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
 
 	// Pod holds the metadata and placement of the member pods.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Member Pods",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Pod PodSpec `json:"pod,omitempty"`
 
 	// Tuning holds etcd's own settings.
 	// +kubebuilder:default={}
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="etcd Tuning",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Tuning TuningSpec `json:"tuning,omitempty"`
 
 	// Paused stops reconciliation: the operator changes nothing, neither the
 	// workload nor the membership, until it is set back to false. Status keeps
 	// being reported.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Paused",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:booleanSwitch"}
 	Paused bool `json:"paused,omitempty"`
 }
 
@@ -86,17 +95,20 @@ type StorageSpec struct {
 	// or EmptyDir (data lives and dies with the pod).
 	// +kubebuilder:default=PersistentVolume
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage Type",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:select:PersistentVolume","urn:alm:descriptor:com.tectonic.ui:select:EmptyDir"}
 	Type StorageType `json:"type,omitempty"`
 
 	// Size of each member's volume; for EmptyDir it is the size limit.
 	// +kubebuilder:default="1Gi"
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="storage.size must be positive, for example 1Gi"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage Size",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:text"}
 	Size *resource.Quantity `json:"size,omitempty"`
 
 	// StorageClassName of the claims; empty uses the cluster's default class.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Storage Class",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:io.kubernetes:StorageClass"}
 	StorageClassName *string `json:"storageClassName,omitempty"`
 
 	// ReclaimPolicy says what happens to the members' claims, and so their
@@ -106,6 +118,7 @@ type StorageSpec struct {
 	// +kubebuilder:default=Delete
 	// +kubebuilder:validation:Enum=Delete;Retain
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Reclaim Policy",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:storage","urn:alm:descriptor:com.tectonic.ui:select:Delete","urn:alm:descriptor:com.tectonic.ui:select:Retain"}
 	ReclaimPolicy ReclaimPolicy `json:"reclaimPolicy,omitempty"`
 }
 
@@ -124,31 +137,38 @@ type PodSpec struct {
 	// Labels added to each member pod.
 	// +kubebuilder:validation:XValidation:rule="!('app.kubernetes.io/name' in self) && !('app.kubernetes.io/instance' in self)",message="pod.labels must not set app.kubernetes.io/name or app.kubernetes.io/instance: the operator selects its pods with them"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Pod Labels",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Labels map[string]string `json:"labels,omitempty"`
 
 	// Annotations added to each member pod.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Pod Annotations",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Annotations map[string]string `json:"annotations,omitempty"`
 
 	// NodeSelector of the member pods.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Node Selector",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	NodeSelector map[string]string `json:"nodeSelector,omitempty"`
 
 	// Tolerations of the member pods.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Tolerations",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
 	// Affinity of the member pods, for example anti-affinity across nodes or zones.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Affinity",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Affinity *corev1.Affinity `json:"affinity,omitempty"`
 
 	// TopologySpreadConstraints of the member pods.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Topology Spread Constraints",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty"`
 
 	// PriorityClassName of the member pods.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Priority Class",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:pod","urn:alm:descriptor:io.kubernetes:PriorityClass","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	PriorityClassName string `json:"priorityClassName,omitempty"`
 }
 
@@ -165,6 +185,7 @@ type TuningSpec struct {
 	// +kubebuilder:validation:Minimum=10
 	// +kubebuilder:validation:Maximum=10000
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Heartbeat Interval (ms)",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:number","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	HeartbeatIntervalMillis int32 `json:"heartbeatIntervalMillis,omitempty"`
 
 	// ElectionTimeoutMillis is how long a follower waits for the leader before
@@ -173,6 +194,7 @@ type TuningSpec struct {
 	// +kubebuilder:validation:Minimum=50
 	// +kubebuilder:validation:Maximum=50000
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Election Timeout (ms)",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:number","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	ElectionTimeoutMillis int32 `json:"electionTimeoutMillis,omitempty"`
 
 	// SnapshotCount is the number of committed transactions that triggers a
@@ -180,6 +202,7 @@ type TuningSpec struct {
 	// +kubebuilder:default=10000
 	// +kubebuilder:validation:Minimum=1
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Snapshot Count",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:number","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	SnapshotCount int64 `json:"snapshotCount,omitempty"`
 
 	// QuotaBackendBytes is the size the database may reach before etcd raises
@@ -188,12 +211,14 @@ type TuningSpec struct {
 	// +kubebuilder:validation:XValidation:rule="quantity(string(self)).isGreaterThan(quantity('0'))",message="tuning.quotaBackendBytes must be positive, for example 2Gi"
 	// +kubebuilder:validation:XValidation:rule="!quantity(string(self)).isGreaterThan(quantity('8Gi'))",message="tuning.quotaBackendBytes must be at most 8Gi"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Backend Quota",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	QuotaBackendBytes *resource.Quantity `json:"quotaBackendBytes,omitempty"`
 
 	// AutoCompactionMode is periodic (retention is a duration) or revision
 	// (retention is a number of revisions).
 	// +kubebuilder:default=periodic
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Auto-Compaction Mode",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:select:periodic","urn:alm:descriptor:com.tectonic.ui:select:revision","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	AutoCompactionMode AutoCompactionMode `json:"autoCompactionMode,omitempty"`
 
 	// AutoCompactionRetention is how much history to keep: a duration such as
@@ -203,6 +228,7 @@ type TuningSpec struct {
 	// +kubebuilder:validation:MaxLength=32
 	// +kubebuilder:validation:XValidation:rule="self.matches('^([0-9]+|([0-9]+(\\\\.[0-9]+)?(ns|us|ms|s|m|h))+)$')",message="tuning.autoCompactionRetention must be a duration such as 1h or 30m, or a whole number"
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Auto-Compaction Retention",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:fieldGroup:tuning","urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	AutoCompactionRetention string `json:"autoCompactionRetention,omitempty"`
 }
 
@@ -237,83 +263,101 @@ const (
 type EtcdClusterStatus struct {
 	// Phase summarizes the lifecycle: Creating, Running, Scaling, Failed or Recovering.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Phase",xDescriptors={"urn:alm:descriptor:io.kubernetes.phase"}
 	Phase Phase `json:"phase,omitempty"`
 
 	// ObservedGeneration is the generation of the spec this status describes.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Observed Generation",xDescriptors={"urn:alm:descriptor:text"}
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// Conditions are Available, Progressing and Degraded.
 	// +listType=map
 	// +listMapKey=type
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Conditions",xDescriptors={"urn:alm:descriptor:io.kubernetes.conditions"}
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// ReadyMembers is the number of voting members that are healthy in etcd
 	// and whose pods are ready.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Ready Members",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:podCount"}
 	ReadyMembers int32 `json:"readyMembers"`
 
 	// Members is etcd's own member list, with the health of each member.
 	// +listType=map
 	// +listMapKey=name
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Members"
 	Members []MemberStatus `json:"members,omitempty"`
 
 	// CurrentVersion is the lowest etcd server version among the members.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Current Version",xDescriptors={"urn:alm:descriptor:text"}
 	CurrentVersion string `json:"currentVersion,omitempty"`
 
 	// ClusterID is etcd's cluster ID, in hexadecimal.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster ID",xDescriptors={"urn:alm:descriptor:text"}
 	ClusterID string `json:"clusterID,omitempty"`
 
 	// ClientEndpoint is the URL applications use to reach etcd.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Client Endpoint",xDescriptors={"urn:alm:descriptor:text"}
 	ClientEndpoint string `json:"clientEndpoint,omitempty"`
 }
 
 // MemberStatus is one etcd member as etcd reports it.
 type MemberStatus struct {
 	// Name of the member, which is also its pod's name.
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Member Name",xDescriptors={"urn:alm:descriptor:text"}
 	Name string `json:"name"`
 
 	// ID is etcd's member ID, in hexadecimal.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Member ID",xDescriptors={"urn:alm:descriptor:text"}
 	ID string `json:"id,omitempty"`
 
 	// PeerURL the member advertises to its peers.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Peer URL",xDescriptors={"urn:alm:descriptor:text"}
 	PeerURL string `json:"peerURL,omitempty"`
 
 	// ClientURL the member advertises to clients.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Client URL",xDescriptors={"urn:alm:descriptor:text"}
 	ClientURL string `json:"clientURL,omitempty"`
 
 	// Learner is true for a member that does not vote yet.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Learner",xDescriptors={"urn:alm:descriptor:text"}
 	Learner bool `json:"learner,omitempty"`
 
 	// Leader is true for the raft leader.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Leader",xDescriptors={"urn:alm:descriptor:text"}
 	Leader bool `json:"leader,omitempty"`
 
 	// Healthy is true when the member answered its status call without errors.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Healthy",xDescriptors={"urn:alm:descriptor:text"}
 	Healthy bool `json:"healthy"`
 
 	// Version is the etcd server version the member runs.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Member Version",xDescriptors={"urn:alm:descriptor:text"}
 	Version string `json:"version,omitempty"`
 
 	// DBSizeBytes is the size of the member's database file.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Database Size (bytes)",xDescriptors={"urn:alm:descriptor:text"}
 	DBSizeBytes int64 `json:"dbSizeBytes,omitempty"`
 
 	// RaftIndexLag is how many raft entries the member trails the leader by,
 	// as seen at the last health check; a member that keeps lagging is slow
 	// or partitioned.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Raft Index Lag",xDescriptors={"urn:alm:descriptor:text"}
 	RaftIndexLag int64 `json:"raftIndexLag,omitempty"`
 
 	// DataUID is the UID of what held the member's data when it was last
@@ -321,15 +365,18 @@ type MemberStatus struct {
 	// A member whose pod comes back on another one has lost its data, and
 	// the operator replaces it with a new member.
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Data UID",xDescriptors={"urn:alm:descriptor:text"}
 	DataUID string `json:"dataUID,omitempty"`
 
 	// Errors the member reported (alarms such as NOSPACE, or why it could not be reached).
 	// +listType=atomic
 	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Errors",xDescriptors={"urn:alm:descriptor:text"}
 	Errors []string `json:"errors,omitempty"`
 }
 
 // EtcdCluster is an etcd cluster managed by the operator.
+// +operator-sdk:csv:customresourcedefinitions:displayName="etcd Cluster",resources={{StatefulSet,v1},{Service,v1},{ConfigMap,v1},{Pod,v1},{PersistentVolumeClaim,v1},{Event,v1}}
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=etcdc,categories=etcd
