@@ -9,6 +9,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -67,6 +69,13 @@ func (p *Pool) Client(key types.NamespacedName, endpoints []string) (*clientv3.C
 		DialKeepAliveTime:    10 * time.Second,
 		DialKeepAliveTimeout: p.timeouts.Call,
 		Logger:               p.logger,
+		// gRPC's default reconnect back-off grows to two minutes: a client
+		// made before the pods resolve would notice them late. Members are
+		// on the cluster network, so retrying every second at most is cheap.
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+			MinConnectTimeout: p.timeouts.Dial,
+		})},
 		// Keeps the endpoint set under the operator's control: member
 		// client URLs may not resolve from where the operator runs.
 		RejectOldCluster: false,
