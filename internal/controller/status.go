@@ -141,8 +141,9 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1
 			Errors:       m.Errors,
 		}
 		ms.DataUID = prevData[ms.Name]
-		if ms.Healthy && !ms.Learner {
-			ms.DataUID = data[ms.Name]
+		// A terminating pod is not in data: keep the last known holder.
+		if uid, ok := data[ms.Name]; ok && ms.Healthy && !ms.Learner {
+			ms.DataUID = uid
 		}
 		if len(m.PeerURLs) > 0 {
 			ms.PeerURL = m.PeerURLs[0]

@@ -1,0 +1,82 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+// floorRounds is how many static clusters each floor spec creates, one
+// after the other, for a median rather than a single sample.
+const floorRounds = 5
+
+// The floor is what Kubernetes alone takes with the same pod template: the
+// chart installed by helm, without the operator, as a static cluster. The
+// operator's times are reported as ratios of it.
+var _ = Describe("The floor: the chart installed by helm without the operator", func() {
+	It("measures apply -> 3 healthy members and the recovery of a deleted follower, with PersistentVolumes", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "floor")
+		for round := range floorRounds {
+			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StoragePersistentVolume)
+			loss := loseFollower(ctx, t, round, recoveryBound)
+			recordFloor(recoverFollowerPV, loss.Seconds, recoveryBound)
+			Expect(loss.Err).NotTo(HaveOccurred(), "the chart alone must recover a follower that kept its claim")
+			Expect(loss.After.idsByPod()).To(Equal(loss.Before.idsByPod()), "member IDs by pod")
+			expectData(ctx, loss.After.member(loss.Victim.Pod).endpoint(), loss.Data)
+			uninstallFloor(ctx, t)
+		}
+	}, SpecTimeout(specTimeout))
+
+	It("measures apply -> 3 healthy members with EmptyDir, and that a deleted follower, back empty, stays out", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "floor")
+		for round := range floorRounds {
+			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StorageEmptyDir)
+			if round == 0 {
+				// Measured, not asserted, and once (the wait is bounded but
+				// long): a static member that lost its data cannot rejoin,
+				// and nothing replaces it.
+				loss := loseFollower(ctx, t, round, floorEmptyDirWait)
+				recordFloor(recoverFollowerEmptyDir, loss.Seconds, floorEmptyDirWait)
+				GinkgoWriter.Printf("floor EmptyDir follower %s deleted: recovered=%v (%v)\n", loss.Victim.Pod, loss.Seconds != nil, loss.Err)
+			}
+			uninstallFloor(ctx, t)
+		}
+	}, SpecTimeout(specTimeout))
+})
+
+// installFloor installs the chart as release in ns, a static 3-member
+// cluster, and records the time from helm's return (the objects exist) to
+// all members healthy.
+func installFloor(ctx context.Context, ns, release string, storage etcdv1alpha1.StorageType) target {
+	set := []string{"replicas=3"}
+	helmKey := helmInstallPV
+	if storage == etcdv1alpha1.StorageEmptyDir {
+		set, helmKey = append(set, "storage.type=EmptyDir"), helmInstallEmptyDir
+	}
+	took := helmInstall(ctx, ns, release, set...)
+	t0 := time.Now()
+	recordFloor(helmKey, seconds(took), time.Minute)
+	t := target{Namespace: ns, Instance: release, Size: 3}
+	healthy, err := measure(ctx, t0, createBound, func(ctx context.Context) error {
+		st, err := t.observe(ctx)
+		if err != nil {
+			return err
+		}
+		return st.healthy(t.Size)
+	})
+	recordFloorCreation(storage, healthy)
+	Expect(err).NotTo(HaveOccurred(), "the chart alone must run a healthy 3-member cluster")
+	return t
+}
+
+// uninstallFloor removes t's release and waits until its pods are gone, so
+// that the next measurement runs alone.
+func uninstallFloor(ctx context.Context, t target) {
+	helmRun(ctx, "uninstall", t.Instance, "-n", t.Namespace, "--wait=false")
+	expectNoPods(ctx, t)
+}

@@ -1,0 +1,353 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+const (
+	operatorNamespace  = "etcd-operator-system"
+	operatorDeployment = "etcd-operator-controller-manager"
+	operatorLease      = "etcd-operator.etcd.io" // cmd/main.go LeaderElectionID
+	etcdVersion        = "3.7.3"
+
+	// Bounds of the waits; every wait in the suite has one.
+	createBound       = 3 * time.Minute
+	recoveryBound     = 2 * time.Minute
+	emptyDirBound     = 2 * time.Minute // the operator's EmptyDir replacement
+	floorEmptyDirWait = time.Minute     // a static EmptyDir member never recovers
+	statusBound       = 75 * time.Second
+	healthyBound      = 30 * time.Second // a cluster already seen healthy
+	goneBound         = 2 * time.Minute
+	specTimeout       = 10 * time.Minute
+)
+
+// operatorPodLabels select the operator's pods (config/manager).
+var operatorPodLabels = client.MatchingLabels{"control-plane": "controller-manager"}
+
+// newNamespace creates a namespace for one spec and deletes it, waiting
+// until it is gone, when the spec ends; a failed spec first dumps what
+// happened in it.
+func newNamespace(ctx context.Context, prefix string) string {
+	name := fmt.Sprintf("e2e-%s-%s", prefix, utilrand.String(5))
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"e2e.etcd.etcd.io/suite": "true"}}}
+	Expect(k8s.Create(ctx, ns)).To(Succeed())
+	started := time.Now()
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(client.IgnoreNotFound(k8s.Delete(ctx, ns))).To(Succeed())
+		Eventually(ctx, func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}))
+		}).WithTimeout(goneBound).WithPolling(500*time.Millisecond).Should(BeTrue(), "namespace %s is not gone", name)
+	}, NodeTimeout(goneBound+30*time.Second))
+	DeferCleanup(func(ctx SpecContext) {
+		if CurrentSpecReport().Failed() {
+			dumpDiagnostics(ctx, name, started)
+		}
+	}, NodeTimeout(time.Minute))
+	return name
+}
+
+// newEtcdCluster is an EtcdCluster of size members at the suite's version,
+// with PersistentVolume storage unless a mutator says otherwise.
+func newEtcdCluster(ns, name string, size int32, mutators ...func(*etcdv1alpha1.EtcdCluster)) *etcdv1alpha1.EtcdCluster {
+	ec := &etcdv1alpha1.EtcdCluster{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       etcdv1alpha1.EtcdClusterSpec{Size: size, Version: etcdVersion},
+	}
+	for _, m := range mutators {
+		m(ec)
+	}
+	return ec
+}
+
+func emptyDir(ec *etcdv1alpha1.EtcdCluster) {
+	ec.Spec.Storage.Type = etcdv1alpha1.StorageEmptyDir
+}
+
+func storageType(ec *etcdv1alpha1.EtcdCluster) etcdv1alpha1.StorageType {
+	if ec.Spec.Storage.Type == "" {
+		return etcdv1alpha1.StoragePersistentVolume
+	}
+	return ec.Spec.Storage.Type
+}
+
+// fetchCluster reads ec's current state from the API server.
+func fetchCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (*etcdv1alpha1.EtcdCluster, error) {
+	got := &etcdv1alpha1.EtcdCluster{}
+	return got, k8s.Get(ctx, client.ObjectKeyFromObject(ec), got)
+}
+
+// targetOf is the etcd cluster an EtcdCluster runs.
+func targetOf(ec *etcdv1alpha1.EtcdCluster) target {
+	return target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size)}
+}
+
+// createCluster applies ec and waits until it is Running and all its
+// members are healthy in etcd, recording both times since the apply.
+func createCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) target {
+	t0 := time.Now()
+	Expect(k8s.Create(ctx, ec)).To(Succeed())
+	running, healthy, err := awaitCreated(ctx, ec, t0, createBound)
+	recordCreation(ec, running, healthy)
+	Expect(err).NotTo(HaveOccurred(), "%d-member cluster %s/%s not Running and healthy within %s", ec.Spec.Size, ec.Namespace, ec.Name, createBound)
+	return targetOf(ec)
+}
+
+// deletePod deletes one member pod (gracefully, as an eviction would) and
+// returns the time of the deletion.
+func deletePod(ctx context.Context, ns, name string) time.Time {
+	t0 := time.Now()
+	Expect(k8s.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})).To(Succeed())
+	return t0
+}
+
+// deleteAllPods deletes every member pod of t at once; the claims stay.
+func deleteAllPods(ctx context.Context, t target) time.Time {
+	t0 := time.Now()
+	Expect(k8s.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(t.Namespace), t.podLabels())).To(Succeed())
+	return t0
+}
+
+// killOperator force-deletes the operator's pods, as
+// `kubectl delete pod --grace-period=0 --force` does.
+func killOperator(ctx context.Context) {
+	Expect(k8s.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(operatorNamespace), operatorPodLabels,
+		client.GracePeriodSeconds(0))).To(Succeed())
+}
+
+// waitForGone waits until obj no longer exists.
+func waitForGone(ctx context.Context, obj client.Object) {
+	Eventually(ctx, func() error {
+		err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("%T %s still exists", obj, obj.GetName())
+	}).WithTimeout(goneBound).WithPolling(250 * time.Millisecond).Should(Succeed())
+}
+
+// claimsOf lists t's PersistentVolumeClaims that are not being deleted.
+func claimsOf(ctx context.Context, t target) []corev1.PersistentVolumeClaim {
+	list := &corev1.PersistentVolumeClaimList{}
+	Expect(k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())).To(Succeed())
+	var live []corev1.PersistentVolumeClaim
+	for _, c := range list.Items {
+		if c.DeletionTimestamp.IsZero() {
+			live = append(live, c)
+		}
+	}
+	return live
+}
+
+// helmBinary is the pinned helm of hack/tools.mk, built on first use.
+func helmBinary(ctx context.Context) string {
+	if h := os.Getenv("E2E_HELM"); h != "" {
+		return h
+	}
+	out, err := exec.CommandContext(ctx, "make", "-s", "-C", repoRoot, "-f", "hack/tools.mk", "helm").Output()
+	Expect(err).NotTo(HaveOccurred(), "building helm")
+	return strings.TrimSpace(string(out))
+}
+
+// helmInstall installs the etcd-cluster chart as release in ns, without
+// waiting for anything, and returns how long helm took.
+func helmInstall(ctx context.Context, ns, release string, set ...string) time.Duration {
+	args := []string{"install", release, filepath.Join(repoRoot, "helm-charts", "etcd-cluster"), "-n", ns, "--wait=false"}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	return helmRun(ctx, args...)
+}
+
+// helmRun runs helm (bounded to a minute) and returns how long it took.
+func helmRun(ctx context.Context, args ...string) time.Duration {
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(cctx, helmBinary(ctx), args...).CombinedOutput()
+	Expect(err).NotTo(HaveOccurred(), "helm %s:\n%s", strings.Join(args, " "), out)
+	return time.Since(start)
+}
+
+// expectNoPods waits until t has no pod left, not even a terminating one.
+func expectNoPods(ctx context.Context, t target) {
+	Eventually(ctx, func() ([]corev1.Pod, error) {
+		list := &corev1.PodList{}
+		err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())
+		return list.Items, err
+	}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(BeEmpty(), "pods of %s/%s", t.Namespace, t.Instance)
+}
+
+// dumpDiagnostics writes what happened in namespace ns, and the operator's
+// log since the spec started, to the spec's output and to
+// _output/e2e-artifacts/<ns>.txt.
+func dumpDiagnostics(ctx context.Context, ns string, since time.Time) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "==== diagnostics of namespace %s\n", ns)
+	ecs := &etcdv1alpha1.EtcdClusterList{}
+	if err := k8s.List(ctx, ecs, client.InNamespace(ns)); err == nil {
+		for _, ec := range ecs.Items {
+			y, _ := yaml.Marshal(map[string]any{"name": ec.Name, "spec": ec.Spec, "status": ec.Status})
+			fmt.Fprintf(&b, "--- EtcdCluster %s\n%s", ec.Name, y)
+		}
+	}
+	pods := &corev1.PodList{}
+	if err := k8s.List(ctx, pods, client.InNamespace(ns)); err == nil {
+		b.WriteString("--- pods\n")
+		for _, p := range pods.Items {
+			restarts := int32(0)
+			state := ""
+			for _, cs := range p.Status.ContainerStatuses {
+				restarts += cs.RestartCount
+				switch {
+				case cs.State.Waiting != nil:
+					state = "waiting: " + cs.State.Waiting.Reason
+				case cs.State.Terminated != nil:
+					state = "terminated: " + cs.State.Terminated.Reason
+				case cs.State.Running != nil:
+					state = "running"
+				}
+			}
+			fmt.Fprintf(&b, "%s uid=%s phase=%s ip=%s restarts=%d %s deleting=%v\n", p.Name, p.UID, p.Status.Phase, p.Status.PodIP, restarts, state, !p.DeletionTimestamp.IsZero())
+		}
+	}
+	events := &eventsv1.EventList{}
+	if err := k8s.List(ctx, events, client.InNamespace(ns)); err == nil {
+		sort.Slice(events.Items, func(i, j int) bool { return eventTime(events.Items[i]).Before(eventTime(events.Items[j])) })
+		b.WriteString("--- events\n")
+		for _, e := range events.Items {
+			fmt.Fprintf(&b, "%s %s %s/%s %s: %s\n", eventTime(e).Format(time.RFC3339), e.Type, e.Regarding.Kind, e.Regarding.Name, e.Reason, e.Note)
+		}
+	}
+	b.WriteString(operatorLog(ctx, since))
+	GinkgoWriter.Print(b.String())
+	dir := filepath.Join(repoRoot, "_output", "e2e-artifacts")
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, ns+".txt"), []byte(b.String()), 0o644)
+	}
+}
+
+func eventTime(e eventsv1.Event) time.Time {
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	if e.DeprecatedLastTimestamp.IsZero() {
+		return e.CreationTimestamp.Time
+	}
+	return e.DeprecatedLastTimestamp.Time
+}
+
+// operatorLog is the log of the operator's pods since a time.
+func operatorLog(ctx context.Context, since time.Time) string {
+	pods := &corev1.PodList{}
+	if err := k8s.List(ctx, pods, client.InNamespace(operatorNamespace), operatorPodLabels); err != nil {
+		return "operator pods not listed: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	for _, p := range pods.Items {
+		t := metav1.NewTime(since)
+		raw, err := clientset.CoreV1().Pods(operatorNamespace).GetLogs(p.Name, &corev1.PodLogOptions{SinceTime: &t}).DoRaw(ctx)
+		fmt.Fprintf(&b, "--- operator log %s (since %s)\n", p.Name, since.Format(time.RFC3339))
+		if err != nil {
+			fmt.Fprintf(&b, "not read: %v\n", err)
+			continue
+		}
+		b.Write(raw)
+	}
+	return b.String()
+}
+
+// podUIDs maps the named pods to their UIDs in st, to recognize them once recreated.
+func podUIDs(st clusterState, names ...string) map[string]types.UID {
+	out := map[string]types.UID{}
+	for _, m := range st.Members {
+		for _, n := range names {
+			if m.Pod == n {
+				out[n] = m.PodUID
+			}
+		}
+	}
+	return out
+}
+
+// expectRunning waits until ec's status says Running with all its members ready.
+func expectRunning(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, bound time.Duration) {
+	Eventually(ctx, func(g Gomega) {
+		got, err := fetchCluster(ctx, ec)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got.Status.Phase).To(Equal(etcdv1alpha1.PhaseRunning))
+		g.Expect(got.Status.ReadyMembers).To(Equal(got.Spec.Size))
+	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(Succeed(), "%s/%s Running with all members ready", ec.Namespace, ec.Name)
+}
+
+// expectOperatorAvailable waits until the operator Deployment runs its
+// current pod template, available, with no other pod left.
+func expectOperatorAvailable(ctx context.Context, bound time.Duration) {
+	Eventually(ctx, func(g Gomega) {
+		d := &appsv1.Deployment{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorDeployment}, d)).To(Succeed())
+		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
+		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
+		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
+		g.Expect(d.Status.Replicas).To(Equal(*d.Spec.Replicas), "an old operator pod is still there")
+	}).WithTimeout(bound).WithPolling(time.Second).Should(Succeed(), "operator Deployment %s/%s available", operatorNamespace, operatorDeployment)
+}
+
+// expectOperatorLeading waits until the operator's only pod holds the
+// leader-election lease, so that measurements do not include a hand-over.
+func expectOperatorLeading(ctx context.Context, bound time.Duration) {
+	Eventually(ctx, func(g Gomega) {
+		pods := operatorPods(ctx)
+		g.Expect(pods).To(HaveLen(1))
+		lease := &coordinationv1.Lease{}
+		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorLease}, lease)).To(Succeed())
+		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
+		g.Expect(*lease.Spec.HolderIdentity).To(HavePrefix(pods[0].Name+"_"), "lease holder")
+	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(Succeed(), "the operator pod leads")
+}
+
+// operatorPods lists the operator's pods.
+func operatorPods(ctx context.Context) []corev1.Pod {
+	pods := &corev1.PodList{}
+	Expect(k8s.List(ctx, pods, client.InNamespace(operatorNamespace), operatorPodLabels)).To(Succeed())
+	return pods.Items
+}
+
+// updateCluster applies change to a fresh copy of ec, retrying on
+// conflicts with the operator's status writes, and returns the API
+// server's answer.
+func updateCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, change func(*etcdv1alpha1.EtcdCluster)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		got, err := fetchCluster(ctx, ec)
+		if err != nil {
+			return err
+		}
+		change(got)
+		return k8s.Update(ctx, got)
+	})
+}
