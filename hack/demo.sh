@@ -8,19 +8,8 @@ cd "${repo}"
 start=$(date +%s)
 step() { echo; echo "== $* (+$(($(date +%s) - start))s)"; }
 
-step "local Kubernetes (the first run builds Kubernetes, etcd and CoreDNS from source: ~15 min on 2 cores)"
-hack/local-cluster/up.sh
+hack/deploy-local.sh
 eval "$(hack/local-cluster/env.sh)"
-
-step "operator image ${IMG:=etcd-operator:v0.1.0}"
-hack/operator-image.sh "${IMG}" >/dev/null
-
-step "deploy the operator (kustomize build config/default | kubectl apply)"
-kustomize=$(make -s -f hack/tools.mk kustomize)
-"${kustomize}" build config/default | "${KUBECTL}" apply --server-side --force-conflicts -f -
-# A new image under the same tag: restart so the pod runs it.
-"${KUBECTL}" -n etcd-operator-system rollout restart deployment/etcd-operator-controller-manager
-"${KUBECTL}" -n etcd-operator-system rollout status deployment/etcd-operator-controller-manager --timeout=180s
 
 step "create the 3-member EtcdCluster (config/samples/etcd_v1alpha1_etcdcluster_3.yaml)"
 "${KUBECTL}" apply -n default -f config/samples/etcd_v1alpha1_etcdcluster_3.yaml

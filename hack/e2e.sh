@@ -15,24 +15,10 @@ export GOFLAGS=${GOFLAGS:--buildvcs=false}
 start=$(date +%s)
 step() { echo; echo "== $* (+$(($(date +%s) - start))s)"; }
 
-step "local Kubernetes (the first run builds Kubernetes, etcd and CoreDNS from source: ~15 min on 2 cores)"
-hack/local-cluster/up.sh
+hack/deploy-local.sh
 eval "$(hack/local-cluster/env.sh)"
-
-step "operator image ${IMG:=etcd-operator:v0.1.0}"
-hack/operator-image.sh "${IMG}" >/dev/null
-
-step "tools: kustomize and helm (built once into bin/)"
-kustomize=$(make -s -f hack/tools.mk kustomize)
 E2E_HELM=$(make -s -f hack/tools.mk helm)
 export E2E_HELM
-
-step "deploy the operator (kustomize build config/default | kubectl apply)"
-"${kustomize}" build config/default | "${KUBECTL}" apply --server-side --force-conflicts -f -
-"${KUBECTL}" wait --for=condition=Established --timeout=60s crd/etcdclusters.etcd.etcd.io
-# A new image under the same tag: restart so the pod runs it.
-"${KUBECTL}" -n etcd-operator-system rollout restart deployment/etcd-operator-controller-manager
-"${KUBECTL}" -n etcd-operator-system rollout status deployment/etcd-operator-controller-manager --timeout=180s
 
 step "go test ./test/e2e/... (KUBECONFIG=${KUBECONFIG})"
 timings=_output/e2e-timings.json
@@ -43,7 +29,7 @@ rm -rf "${timings}" "${artifacts}"
 ginkgo_flags=(-ginkgo.v)
 [[ -t 1 ]] || ginkgo_flags+=(-ginkgo.no-color)
 rc=0
-go test ./test/e2e/... -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
+go test -tags e2e ./test/e2e/... -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
 
 step "timings (${timings})"
 if [[ -f ${timings} ]]; then

@@ -1,3 +1,5 @@
+//go:build e2e
+
 // Package e2e runs the operator, deployed from config/default, in the real
 // single-node Kubernetes of hack/local-cluster, and checks what it does on
 // etcd itself through clientv3 (the host reaches pod IPs directly). It also
@@ -40,7 +42,7 @@ var (
 
 func TestE2E(t *testing.T) {
 	if os.Getenv("KUBECONFIG") == "" {
-		t.Skip("KUBECONFIG is not set: the end-to-end suite runs against hack/local-cluster through make test-e2e")
+		t.Fatal("KUBECONFIG is not set: the end-to-end suite runs against hack/local-cluster through make test-e2e")
 	}
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "etcd operator end-to-end")
