@@ -100,7 +100,7 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 		Pool:          pool,
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
 		ClusterDomain: clusterDomain,
-		Endpoints:     controller.DNSEndpoints(clusterDomain),
+		Endpoints:     controller.PodIPEndpoints,
 	}
 	if err := r.SetupWithManager(mgr, workers); err != nil {
 		return err

@@ -11,26 +11,40 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 )
 
-// dataUIDs maps each member pod to the UID of what holds its data now:
-// the pod itself for EmptyDir storage, its claim otherwise.
-func (r *EtcdClusterReconciler) dataUIDs(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (map[string]string, error) {
+// memberPods are the cluster's pods in the cache, by name.
+func (r *EtcdClusterReconciler) memberPods(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (map[string]*corev1.Pod, error) {
+	pods := &corev1.PodList{}
+	if err := r.Client.List(ctx, pods, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*corev1.Pod, len(pods.Items))
+	for i := range pods.Items {
+		out[pods.Items[i].Name] = &pods.Items[i]
+	}
+	return out, nil
+}
+
+// managedSelector selects the objects the chart rendered for ec.
+func managedSelector(ec *etcdv1alpha1.EtcdCluster) client.MatchingLabels {
 	selector := client.MatchingLabels(selectorLabels(ec))
 	selector["app.kubernetes.io/managed-by"] = chart.ManagedBy
+	return selector
+}
+
+// dataUIDs maps each member pod to the UID of what holds its data now:
+// the pod itself for EmptyDir storage, its claim otherwise.
+func (r *EtcdClusterReconciler) dataUIDs(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod) (map[string]string, error) {
 	out := map[string]string{}
 	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
-		pods := &corev1.PodList{}
-		if err := r.Client.List(ctx, pods, client.InNamespace(ec.Namespace), selector); err != nil {
-			return nil, err
-		}
-		for _, p := range pods.Items {
+		for name, p := range pods {
 			if p.DeletionTimestamp.IsZero() {
-				out[p.Name] = string(p.UID)
+				out[name] = string(p.UID)
 			}
 		}
 		return out, nil
 	}
 	claims := &corev1.PersistentVolumeClaimList{}
-	if err := r.Client.List(ctx, claims, client.InNamespace(ec.Namespace), selector); err != nil {
+	if err := r.Client.List(ctx, claims, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
 		return nil, err
 	}
 	for _, c := range claims.Items {

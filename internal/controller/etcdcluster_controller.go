@@ -40,7 +40,7 @@ const (
 	progressRequeue = 2 * time.Second
 	failedRequeue   = 5 * time.Second
 	conflictRequeue = 200 * time.Millisecond
-	healthRequeue   = 30 * time.Second
+	healthRequeue   = 10 * time.Second
 	// maxLearnerLag is how many raft entries a learner may trail the leader
 	// by and still be promoted.
 	maxLearnerLag = 1000
@@ -56,11 +56,13 @@ type EtcdClusterReconciler struct {
 	// ClusterDomain is the Kubernetes DNS domain, for member URLs.
 	ClusterDomain string
 	// Endpoints returns the client URLs of the given member pods;
-	// DNSEndpoints in a cluster, embedded servers in tests.
-	Endpoints func(ec *etcdv1alpha1.EtcdCluster, pods []string) []string
+	// PodIPEndpoints in a cluster, embedded servers in tests.
+	Endpoints func(ec *etcdv1alpha1.EtcdCluster, pods []MemberPod) []string
 	// PeerURL is the peer URL a member pod advertises; nil means the
 	// chart's per-pod DNS name.
 	PeerURL func(ec *etcdv1alpha1.EtcdCluster, pod string) string
+
+	quorum quorumWatch
 }
 
 // namer names etcd members after the pods of ec.
@@ -89,6 +91,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		if apierrors.IsNotFound(err) {
 			r.Pool.Forget(req.NamespacedName)
 			r.Renderer.Forget(chart.Release{Name: req.Name, Namespace: req.Namespace})
+			r.quorum.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
@@ -112,12 +115,19 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if sts != nil && sts.Spec.Replicas != nil {
 		replicas = *sts.Spec.Replicas
 	}
-	endpoints := r.clientEndpoints(ec, replicas)
-	cluster := r.inspect(ctx, ec, endpoints)
-	data, err := r.dataUIDs(ctx, ec)
+	// What holds each member's data is read before etcd is asked: a member
+	// etcd then reports healthy served from that data, while the other
+	// order could credit a replacement pod with a health it never had.
+	pods, err := r.memberPods(ctx, ec)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	data, err := r.dataUIDs(ctx, ec, pods)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	endpoints := r.clientEndpoints(ec, replicas, pods)
+	cluster := r.inspect(ctx, ec, endpoints)
 
 	namer := r.namer(ec)
 	obs := observe(ec, namer, sts, cluster)
@@ -135,7 +145,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
-		if stepErr = r.execute(ctx, ec, endpoints, cluster, step); stepErr != nil {
+		if stepErr = r.execute(ctx, ec, endpoints, pods, cluster, step); stepErr != nil {
 			// The step is retried from the member list on the next pass;
 			// render what etcd has now, not what the step would give.
 			step.Membership = step.Current
@@ -143,7 +153,8 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		}
 		obs.Failure, applyErr = r.renderAndApply(ctx, ec, step.Membership)
 	}
-	obs = lifecycle.DetectQuorumLoss(obs, ec.Status.ClusterID != "" && replicas > 0)
+	obs.Formed = ec.Status.ClusterID != "" && replicas > 0
+	obs = lifecycle.DetectQuorumLoss(obs, r.quorum.missingFor(ec, obs, time.Now()))
 
 	if err := r.writeStatus(ctx, ec, namer, obs, cluster, data); err != nil {
 		if apierrors.IsConflict(err) {
@@ -194,18 +205,18 @@ func (r *EtcdClusterReconciler) statefulSet(ctx context.Context, ec *etcdv1alpha
 // clientEndpoints are the members the operator talks to: the pods that
 // run, less the ones etcd last reported as learners, which refuse member
 // list and membership calls.
-func (r *EtcdClusterReconciler) clientEndpoints(ec *etcdv1alpha1.EtcdCluster, replicas int32) []string {
+func (r *EtcdClusterReconciler) clientEndpoints(ec *etcdv1alpha1.EtcdCluster, replicas int32, pods map[string]*corev1.Pod) []string {
 	learners := map[string]bool{}
 	for _, m := range ec.Status.Members {
 		learners[m.Name] = m.Learner
 	}
-	var pods []string
+	var members []MemberPod
 	for i := range max(replicas, 0) {
-		if pod := fmt.Sprintf("%s-%d", ec.Name, i); !learners[pod] {
-			pods = append(pods, pod)
+		if name := fmt.Sprintf("%s-%d", ec.Name, i); !learners[name] {
+			members = append(members, memberPod(name, pods))
 		}
 	}
-	return r.Endpoints(ec, pods)
+	return r.Endpoints(ec, members)
 }
 
 // inspect asks etcd for its members; nil when there is nothing to ask yet
@@ -223,6 +234,13 @@ func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.Et
 	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts())
 	if err != nil {
 		log.V(1).Info("etcd did not answer", "error", err.Error())
+		return nil
+	}
+	// Pod IPs are reused: an address the cache still gives a gone member
+	// may already belong to another cluster's pod, never to be acted on.
+	if id := etcd.HexID(cluster.ID); ec.Status.ClusterID != "" && id != ec.Status.ClusterID {
+		log.Info("an endpoint answered for another etcd cluster", "clusterID", id, "expected", ec.Status.ClusterID)
+		r.Pool.Forget(client.ObjectKeyFromObject(ec))
 		return nil
 	}
 	return cluster
@@ -259,7 +277,7 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 
 // execute carries out step's etcd change. Each call is bounded by the
 // pool's call timeout; an error leaves the step to the next reconcile.
-func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, cluster *etcd.Cluster, step membership.Step) error {
+func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, cluster *etcd.Cluster, step membership.Step) error {
 	if step.Action == membership.ActionNone {
 		return nil
 	}
@@ -274,7 +292,7 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.Et
 	case membership.ActionPromote:
 		err = ops.Promote(ctx, step.TargetID)
 	case membership.ActionMoveLeader:
-		err = ops.MoveLeader(ctx, leaderEndpoint(cluster), step.TransferTo)
+		err = ops.MoveLeader(ctx, r.leaderEndpoint(ec, cluster, pods), step.TransferTo)
 	case membership.ActionRemove:
 		err = ops.Remove(ctx, step.TargetID)
 	case membership.ActionReplace:
@@ -304,10 +322,13 @@ func (r *EtcdClusterReconciler) replace(ctx context.Context, ec *etcdv1alpha1.Et
 	return client.IgnoreNotFound(r.Client.Delete(ctx, pod))
 }
 
-func leaderEndpoint(c *etcd.Cluster) string {
+// leaderEndpoint is the client URL of etcd's leader, "" when there is none.
+func (r *EtcdClusterReconciler) leaderEndpoint(ec *etcdv1alpha1.EtcdCluster, c *etcd.Cluster, pods map[string]*corev1.Pod) string {
 	for _, m := range c.Members {
-		if m.ID == c.LeaderID && len(m.ClientURLs) > 0 {
-			return m.ClientURLs[0]
+		if m.ID == c.LeaderID {
+			if eps := r.Endpoints(ec, []MemberPod{memberPod(r.namer(ec).Name(m), pods)}); len(eps) > 0 {
+				return eps[0]
+			}
 		}
 	}
 	return ""
@@ -328,6 +349,7 @@ func (r *EtcdClusterReconciler) finalize(ctx context.Context, ec *etcdv1alpha1.E
 	}
 	r.Pool.Forget(client.ObjectKeyFromObject(ec))
 	r.Renderer.Forget(release(ec))
+	r.quorum.forget(client.ObjectKeyFromObject(ec))
 	orig := ec.DeepCopy()
 	controllerutil.RemoveFinalizer(ec, Finalizer)
 	if err := r.Client.Patch(ctx, ec, client.MergeFrom(orig)); err != nil && !apierrors.IsNotFound(err) {

@@ -2,6 +2,9 @@ package controller
 
 import (
 	"fmt"
+	"net"
+
+	corev1 "k8s.io/api/core/v1"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -17,17 +20,36 @@ func podHost(ec *etcdv1alpha1.EtcdCluster, pod, clusterDomain string) string {
 	return fmt.Sprintf("%s.%s.%s.svc.%s", pod, peerServiceName(ec), ec.Namespace, clusterDomain)
 }
 
-// DNSEndpoints returns the client URLs of member pods through per-pod DNS:
-// the operator talks to members, not to the load-balanced Service, so that
-// each status call reaches the member it names.
-func DNSEndpoints(clusterDomain string) func(*etcdv1alpha1.EtcdCluster, []string) []string {
-	return func(ec *etcdv1alpha1.EtcdCluster, pods []string) []string {
-		eps := make([]string, 0, len(pods))
-		for _, pod := range pods {
-			eps = append(eps, fmt.Sprintf("http://%s:2379", podHost(ec, pod, clusterDomain)))
-		}
-		return eps
+// MemberPod is a member pod the operator may talk to; IP is "" while the
+// pod does not exist or has no address yet.
+type MemberPod struct {
+	Name string
+	IP   string
+}
+
+// memberPod describes the pod called name among pods.
+func memberPod(name string, pods map[string]*corev1.Pod) MemberPod {
+	m := MemberPod{Name: name}
+	if p, ok := pods[name]; ok {
+		m.IP = p.Status.PodIP
 	}
+	return m
+}
+
+// PodIPEndpoints returns the client URLs of member pods at their pod IPs.
+// The operator talks to each member, not to the load-balanced Service, so
+// that each status call reaches the member it names; and not through
+// per-pod DNS, whose names do not resolve until the pod has an address and
+// whose negative answers are then cached for seconds. Pods without an
+// address are left out: there is nothing to dial yet.
+func PodIPEndpoints(_ *etcdv1alpha1.EtcdCluster, pods []MemberPod) []string {
+	eps := make([]string, 0, len(pods))
+	for _, p := range pods {
+		if p.IP != "" {
+			eps = append(eps, "http://"+net.JoinHostPort(p.IP, "2379"))
+		}
+	}
+	return eps
 }
 
 // clientEndpoint is the URL applications use.

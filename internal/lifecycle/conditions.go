@@ -21,12 +21,16 @@ func available(o Observation) metav1.Condition {
 	case o.QuorumHealthy():
 		c.Status, c.Reason = metav1.ConditionTrue, ReasonQuorumHealthy
 		c.Message = fmt.Sprintf("%d of %d voting members healthy", o.HealthyVoters, o.Voters)
-	case !o.Reached && (o.Failure == nil || o.Failure.Reason != ReasonQuorumLost):
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonBootstrapping
-		c.Message = "etcd does not answer yet"
-	default:
+	case o.Failure != nil && o.Failure.Reason == ReasonQuorumLost:
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonQuorumLost
 		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum", o.HealthyVoters, o.Voters)
+	case o.Formed:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonNoQuorum
+		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum (a leader election?); QuorumLost if it lasts %s",
+			o.HealthyVoters, o.Voters, QuorumLossGrace)
+	default:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonBootstrapping
+		c.Message = "etcd does not answer with a quorum yet"
 	}
 	return c
 }
@@ -66,6 +70,9 @@ func degraded(o Observation) metav1.Condition {
 	case len(o.Unhealthy) > 0:
 		c.Status, c.Reason = metav1.ConditionTrue, ReasonMemberUnhealthy
 		c.Message = "unhealthy: " + unhealthyList(o.Unhealthy)
+	case o.Formed && !o.QuorumHealthy():
+		c.Status, c.Reason = metav1.ConditionTrue, ReasonNoQuorum
+		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum", o.HealthyVoters, o.Voters)
 	case !o.Reached:
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonBootstrapping, "etcd does not answer yet"
 	default:

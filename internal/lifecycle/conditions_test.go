@@ -27,7 +27,8 @@ func TestConditions(t *testing.T) {
 	quorumLost := DetectQuorumLoss(with(complete(3), func(o *Observation) {
 		o.HealthyVoters = 1
 		o.Unhealthy = []string{"demo-2", "demo-1"}
-	}), true)
+		o.Formed = true
+	}), QuorumLossGrace)
 
 	tests := []struct {
 		name        string
@@ -102,9 +103,17 @@ func TestConditions(t *testing.T) {
 			degraded:    want{T, ReasonQuorumLost, "1 of 3"},
 		},
 		{
+			name:        "formed, no quorum within the grace: a leader election, not a failure yet",
+			phase:       etcdv1alpha1.PhaseRunning,
+			obs:         DetectQuorumLoss(Observation{Size: 3, Replicas: 3, Formed: true}, QuorumLossGrace/2),
+			available:   want{F, ReasonNoQuorum, "QuorumLost if it lasts 10s"},
+			progressing: want{F, ReasonReconciled, ""},
+			degraded:    want{T, ReasonNoQuorum, "0 of 0 voting members healthy"},
+		},
+		{
 			name:        "quorum lost, etcd unreachable",
 			phase:       etcdv1alpha1.PhaseFailed,
-			obs:         DetectQuorumLoss(Observation{Size: 3, Replicas: 3}, true),
+			obs:         DetectQuorumLoss(Observation{Size: 3, Replicas: 3, Formed: true}, QuorumLossGrace),
 			available:   want{F, ReasonQuorumLost, "no quorum"},
 			progressing: want{F, ReasonQuorumLost, ""},
 			degraded:    want{T, ReasonQuorumLost, ""},
@@ -259,7 +268,7 @@ func TestConditionsForEveryPhaseAreValid(t *testing.T) {
 		"bootstrap":    {Size: 3, Replicas: 3},
 		"complete":     complete(3),
 		"render error": with(complete(3), func(o *Observation) { o.Failure = renderFailed }),
-		"quorum lost":  DetectQuorumLoss(with(complete(3), func(o *Observation) { o.HealthyVoters = 0 }), true),
+		"quorum lost":  DetectQuorumLoss(with(complete(3), func(o *Observation) { o.HealthyVoters = 0; o.Formed = true }), QuorumLossGrace),
 	}
 	for _, phase := range allPhases {
 		for name, o := range observations {

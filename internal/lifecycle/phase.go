@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -19,6 +20,7 @@ const (
 	ReasonPaused          = "ReconciliationPaused"
 	ReasonQuorumHealthy   = "QuorumHealthy"
 	ReasonQuorumLost      = "QuorumLost"
+	ReasonNoQuorum        = "NoQuorum"
 	ReasonBootstrapping   = "Bootstrapping"
 	ReasonMembersHealthy  = "AllMembersHealthy"
 	ReasonMemberUnhealthy = "MembersUnhealthy"
@@ -46,6 +48,8 @@ type Observation struct {
 	RolloutPending bool
 	// Reached is true when etcd answered the member list.
 	Reached bool
+	// Formed is true once etcd has answered with a cluster ID.
+	Formed bool
 	// Voters and HealthyVoters count etcd's voting members.
 	Voters, HealthyVoters int32
 	// Learners counts members that do not vote yet.
@@ -102,6 +106,11 @@ func Next(prev etcdv1alpha1.Phase, o Observation) etcdv1alpha1.Phase {
 		if o.Complete() {
 			return etcdv1alpha1.PhaseRunning
 		}
+		if !o.Reached {
+			// etcd did not answer: its membership is unknown, so no
+			// claim of scaling; the conditions say what is wrong.
+			return prev
+		}
 		if o.Replicas != o.Size || o.Voters != o.Size || o.Learners > 0 {
 			return etcdv1alpha1.PhaseScaling
 		}
@@ -121,10 +130,16 @@ func quorumLost(o Observation) *Failure {
 	}
 }
 
+// QuorumLossGrace is how long a formed cluster may go without a quorum
+// before it is reported QuorumLost: etcd answers nothing while it elects a
+// new leader, a second or two after losing one, which is no failure.
+const QuorumLossGrace = 10 * time.Second
+
 // DetectQuorumLoss adds a QuorumLost failure to o when a cluster that had
-// formed (it has an ID) no longer has a healthy majority.
-func DetectQuorumLoss(o Observation, formed bool) Observation {
-	if o.Failure == nil && formed && !o.Paused && !o.QuorumHealthy() {
+// formed has had no healthy majority for missingFor, at least
+// QuorumLossGrace.
+func DetectQuorumLoss(o Observation, missingFor time.Duration) Observation {
+	if o.Failure == nil && o.Formed && !o.Paused && !o.QuorumHealthy() && missingFor >= QuorumLossGrace {
 		o.Failure = quorumLost(o)
 	}
 	return o

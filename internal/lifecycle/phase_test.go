@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -81,6 +82,8 @@ func TestNext(t *testing.T) {
 		{"scaling keeps scaling while replicas differ from size", scaling, with(complete(3), func(o *Observation) { o.Size = 5 }), scaling},
 		{"scaling ends in running when complete", scaling, complete(5), running},
 		{"scaling at the right size but unhealthy is running", scaling, partial, running},
+		{"running while etcd does not answer stays running (not scaling)", running, bootstrapping, running},
+		{"scaling while etcd does not answer stays scaling", scaling, bootstrapping, scaling},
 
 		// any -> Failed
 		{"new cluster that cannot render fails", none, with(bootstrapping, func(o *Observation) { o.Failure = renderFailed }), failed},
@@ -195,40 +198,44 @@ func TestQuorumHealthy(t *testing.T) {
 }
 
 func TestDetectQuorumLoss(t *testing.T) {
-	lost := with(complete(3), func(o *Observation) { o.HealthyVoters = 1; o.Unhealthy = []string{"demo-1", "demo-2"} })
-	unreachable := Observation{Size: 3, Replicas: 3}
+	formed := func(o Observation) Observation { o.Formed = true; return o }
+	lost := formed(with(complete(3), func(o *Observation) { o.HealthyVoters = 1; o.Unhealthy = []string{"demo-1", "demo-2"} }))
+	unreachable := formed(Observation{Size: 3, Replicas: 3})
+	unformed := func(o Observation) Observation { o.Formed = false; return o }
 	tests := []struct {
 		name        string
 		obs         Observation
-		formed      bool
+		missingFor  time.Duration
 		wantReason  string // "" for no failure
 		wantMessage string // substring
 	}{
-		{"formed with quorum", complete(3), true, "", ""},
-		{"formed with a minority unhealthy", with(complete(5), func(o *Observation) { o.HealthyVoters = 3 }), true, "", ""},
-		{"formed without quorum", lost, true, ReasonQuorumLost, "1 of 3 voting members healthy"},
-		{"formed and unreachable", unreachable, true, ReasonQuorumLost, "0 of 0 voting members healthy"},
-		{"formed single member down", with(complete(1), func(o *Observation) { o.HealthyVoters = 0 }), true, ReasonQuorumLost, "0 of 1"},
-		{"not formed without quorum", lost, false, "", ""},
-		{"not formed and unreachable", unreachable, false, "", ""},
-		{"paused without quorum", with(lost, func(o *Observation) { o.Paused = true }), true, "", ""},
-		{"earlier failure is kept", with(lost, func(o *Observation) { o.Failure = renderFailed }), true, ReasonRenderFailed, renderFailed.Message},
+		{"formed with quorum", formed(complete(3)), QuorumLossGrace, "", ""},
+		{"formed with a minority unhealthy", formed(with(complete(5), func(o *Observation) { o.HealthyVoters = 3 })), QuorumLossGrace, "", ""},
+		{"formed without quorum", lost, QuorumLossGrace, ReasonQuorumLost, "1 of 3 voting members healthy"},
+		{"formed without quorum, within the grace (a leader election)", lost, QuorumLossGrace - time.Millisecond, "", ""},
+		{"formed and unreachable", unreachable, time.Hour, ReasonQuorumLost, "0 of 0 voting members healthy"},
+		{"formed and unreachable, just now", unreachable, 0, "", ""},
+		{"formed single member down", formed(with(complete(1), func(o *Observation) { o.HealthyVoters = 0 })), QuorumLossGrace, ReasonQuorumLost, "0 of 1"},
+		{"not formed without quorum", unformed(lost), time.Hour, "", ""},
+		{"not formed and unreachable", unformed(unreachable), time.Hour, "", ""},
+		{"paused without quorum", with(lost, func(o *Observation) { o.Paused = true }), time.Hour, "", ""},
+		{"earlier failure is kept", with(lost, func(o *Observation) { o.Failure = renderFailed }), time.Hour, ReasonRenderFailed, renderFailed.Message},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.obs.Failure
-			got := DetectQuorumLoss(tt.obs, tt.formed)
+			got := DetectQuorumLoss(tt.obs, tt.missingFor)
 			if tt.obs.Failure != before {
 				t.Fatalf("DetectQuorumLoss modified its argument")
 			}
 			if tt.wantReason == "" {
 				if got.Failure != nil {
-					t.Fatalf("DetectQuorumLoss(formed=%v) set failure %+v, want none", tt.formed, *got.Failure)
+					t.Fatalf("DetectQuorumLoss(missingFor=%s) set failure %+v, want none", tt.missingFor, *got.Failure)
 				}
 				return
 			}
 			if got.Failure == nil {
-				t.Fatalf("DetectQuorumLoss(formed=%v) set no failure, want reason %q", tt.formed, tt.wantReason)
+				t.Fatalf("DetectQuorumLoss(missingFor=%s) set no failure, want reason %q", tt.missingFor, tt.wantReason)
 			}
 			if got.Failure.Reason != tt.wantReason {
 				t.Errorf("failure reason = %q, want %q", got.Failure.Reason, tt.wantReason)
@@ -247,12 +254,12 @@ func TestDetectQuorumLoss(t *testing.T) {
 }
 
 func TestDetectQuorumLossDrivesPhaseToFailed(t *testing.T) {
-	o := DetectQuorumLoss(with(complete(3), func(o *Observation) { o.HealthyVoters = 1 }), true)
+	o := DetectQuorumLoss(with(complete(3), func(o *Observation) { o.HealthyVoters = 1; o.Formed = true }), QuorumLossGrace)
 	if got := Next(etcdv1alpha1.PhaseRunning, o); got != etcdv1alpha1.PhaseFailed {
 		t.Fatalf("Next(Running, quorum lost) = %q, want Failed", got)
 	}
 	// Quorum comes back: the next pass recovers, then runs.
-	healed := DetectQuorumLoss(complete(3), true)
+	healed := DetectQuorumLoss(with(complete(3), func(o *Observation) { o.Formed = true }), QuorumLossGrace)
 	if got := Next(etcdv1alpha1.PhaseFailed, healed); got != etcdv1alpha1.PhaseRecovering {
 		t.Fatalf("Next(Failed, healthy) = %q, want Recovering", got)
 	}

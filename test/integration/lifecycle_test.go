@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/test/etcdtest"
 )
 
@@ -142,7 +143,7 @@ var _ = Describe("Failures", func() {
 		Eventually(func() string {
 			got := fetch(ctx, ec)
 			return string(got.Status.Phase) + "/" + reasonOf(got, etcdv1alpha1.ConditionDegraded)
-		}, timeout, interval).Should(Equal("Failed/QuorumLost"))
+		}, 2*timeout, interval).Should(Equal("Failed/QuorumLost"), "after the %s grace", lifecycle.QuorumLossGrace)
 		Expect(condition(fetch(ctx, ec), etcdv1alpha1.ConditionAvailable).Status).To(Equal(metav1.ConditionFalse))
 		sts := &appsv1.StatefulSet{}
 		Expect(get(ctx, ec.Namespace, "quorum", sts)).To(Succeed())

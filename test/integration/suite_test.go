@@ -78,7 +78,7 @@ func (r *memberRegistry) set(key types.NamespacedName, c *etcdtest.Cluster) {
 	r.clusters[key] = c
 }
 
-func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, pods []string) []string {
+func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, pods []controller.MemberPod) []string {
 	r.mu.Lock()
 	c := r.clusters[client.ObjectKeyFromObject(ec)]
 	r.mu.Unlock()
@@ -87,7 +87,7 @@ func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, pods []string) 
 		if c == nil {
 			break
 		}
-		if u := c.ClientURLOf(pod); u != "" {
+		if u := c.ClientURLOf(pod.Name); u != "" {
 			urls = append(urls, u)
 		}
 	}
