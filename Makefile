@@ -96,6 +96,11 @@ bench: $(ENVTEST_ASSETS) ## Benchmarks of the chart render and a no-op reconcile
 
 ##@ Bundle
 
+.PHONY: chart-package
+chart-package: $(HELM) ## helm lint --strict, then helm package the chart into _output/charts/.
+	$(HELM) lint --strict helm-charts/etcd-cluster
+	$(HELM) package helm-charts/etcd-cluster --destination _output/charts
+
 # The OLM bundle: bundle/ and bundle.Dockerfile are generated from config/manifests (the CSV
 # base, config/default, the samples, config/scorecard) and the API markers, then committed.
 BUNDLE_VERSION ?= 0.1.0
