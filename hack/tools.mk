@@ -17,13 +17,29 @@
 #   kustomize          $(KUSTOMIZE)
 #   crane              $(CRANE)
 #   operator-sdk       $(OPERATOR_SDK)
+#   scorecard-test     $(SCORECARD_TEST_IMAGE_TAR): image $(SCORECARD_TEST_IMAGE) of
+#                      $(SCORECARD_TEST) (operator-sdk's images/scorecard-test)
+#   opm                $(OPM)
+#   opm-image          $(OPM_IMAGE_TAR): image $(OPM_IMAGE) of $(OPM) and
+#                      $(GRPC_HEALTH_PROBE)
+#   olm                $(OLM_BIN_DIR): olm, catalog, package-server, copy-content, cpb, cp;
+#                      $(OLM_IMAGE_TAR) (image $(OLM_IMAGE)) and
+#                      $(OLM_MANIFESTS_DIR)/{crds,olm}.yaml (offline install manifests)
+#   registry           $(DISTRIBUTION_REGISTRY) (distribution's registry, for loopback)
+#   olm-tools          scorecard-test, opm-image, olm and registry
 #   tools-all          all of the above, one after the other
-#   tools-paths        print VAR=path for every tool variable, building nothing
+#   tools-paths        print VAR=path (or VAR=image) for every tool variable, building nothing
 #                      (shell-sourceable; the default goal when run standalone)
+#
+# Image tarballs ("docker save" layout, for `ctr images import` or `crane push`) are
+# built by hack/olm/build-image.sh with hack/local-cluster/imgtool: static binaries on
+# a minimal root, no Docker, no base image. hack/olm/images.sh lists them (tag and
+# tarball) and hack/olm/install.sh imports them into the local cluster and installs OLM.
 #
 # In the main Makefile, make targets depend on the files ($(HELM),
 # $(CONTROLLER_GEN), $(ENVTEST_ASSETS), ...) rather than on the phony names. The files
-# have no prerequisites, so make never rebuilds one that exists. Every version and path
+# have no prerequisites (image tarballs only order-only ones: their binaries), so make
+# never rebuilds one that exists. Every version and path
 # below is a `?=` variable: override it on the command line, in the environment, or in
 # the main Makefile before the include.
 #
@@ -33,7 +49,11 @@
 #   hack/tools/etcd, hack/tools/etcd37: edit the two etcd versions in go.mod, then run
 #   `GOWORK=off go mod tidy` in that directory.
 #   hack/tools/operator-sdk: edit the operator-sdk version in go.mod, then run
-#   `GOWORK=off go mod tidy` in that directory.
+#   `GOWORK=off go mod tidy` in that directory (scorecard-test comes from it too).
+#   hack/tools/opm: the same with the operator-registry version (OPM_VERSION); set
+#   GRPC_HEALTH_PROBE_VERSION to the grpc-health-probe version that go.mod then has.
+#   hack/tools/olm: the same with the OLM version (OLM_VERSION, OLM_GIT_COMMIT), and
+#   copy the replace lines of OLM's own go.mod.
 # The build stops with a message if tools.mk and the module disagree.
 #
 # Builds run one at a time (a lock in build.sh), with CGO_ENABLED=0, GOWORK=off and
@@ -246,12 +266,148 @@ $(OPERATOR_SDK):
 operator-sdk: $(OPERATOR_SDK) ## Build operator-sdk into bin/ (once) and print its path.
 	@echo $(OPERATOR_SDK)
 
+# --- scorecard-test (hack/tools/operator-sdk) and its image ---------------------------
+# The program of `operator-sdk scorecard`'s test pods, from the operator-sdk module (its
+# version is OPERATOR_SDK_VERSION), and an image like upstream's images/scorecard-test
+# (user 1001, workdir /opt/scorecard-test, entrypoint /usr/local/bin/scorecard-test;
+# the bundle is read from /bundle), built by hack/olm/build-image.sh.
+SCORECARD_TEST_DIR ?= $(TOOLS_BIN_DIR)/scorecard-test-$(OPERATOR_SDK_VERSION)
+SCORECARD_TEST ?= $(SCORECARD_TEST_DIR)/scorecard-test
+SCORECARD_TEST_IMAGE ?= quay.io/operator-framework/scorecard-test:$(OPERATOR_SDK_VERSION)
+SCORECARD_TEST_IMAGE_TAR ?= $(SCORECARD_TEST_DIR)/scorecard-test-$(OPERATOR_SDK_VERSION)-image.tar
+
+$(SCORECARD_TEST):
+	@$(call tools-require-module,$(OPERATOR_SDK_MODULE_DIR),github.com/operator-framework/operator-sdk,$(OPERATOR_SDK_VERSION),update $(OPERATOR_SDK_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "scorecard-test $(OPERATOR_SDK_VERSION) (one-time, ~2 min; seconds after operator-sdk)" \
+		'cd $(OPERATOR_SDK_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-tags containers_image_openpgp -ldflags "-s -w" \
+		-o $$TOOLS_OUT/scorecard-test github.com/operator-framework/operator-sdk/images/scorecard-test'
+
+$(SCORECARD_TEST_IMAGE_TAR): | $(SCORECARD_TEST)
+	@$(TOOLS_ROOT_DIR)/hack/olm/build-image.sh scorecard-test $(SCORECARD_TEST_IMAGE) $@ $(SCORECARD_TEST)
+
+.PHONY: scorecard-test
+scorecard-test: $(SCORECARD_TEST) $(SCORECARD_TEST_IMAGE_TAR) ## Build scorecard-test and its image tarball into bin/ (once) and print the tarball's path.
+	@echo $(SCORECARD_TEST_IMAGE_TAR)
+
+# --- opm and grpc_health_probe (hack/tools/opm) and the opm image -------------------
+# Upstream's tags; upstream links sqlite with cgo, here CGO_ENABLED=0, so the
+# deprecated sqlite commands (`opm registry ...`, `opm index ...`) fail at run time;
+# file-based catalogs (`opm serve`, `opm render`, ...) and `opm alpha bundle extract`
+# (OLM's bundle unpack Jobs) work. The image is like upstream's: /bin/opm,
+# /bin/grpc_health_probe, user 1001, entrypoint /bin/opm.
+OPM_VERSION ?= v1.59.0
+# The version that operator-registry OPM_VERSION requires (hack/tools/opm/go.mod).
+GRPC_HEALTH_PROBE_VERSION ?= v0.4.40
+OPM_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/opm
+OPM_DIR ?= $(TOOLS_BIN_DIR)/opm-$(OPM_VERSION)
+OPM ?= $(OPM_DIR)/opm
+GRPC_HEALTH_PROBE ?= $(OPM_DIR)/grpc_health_probe
+OPM_IMAGE ?= quay.io/operator-framework/opm:$(OPM_VERSION)
+OPM_IMAGE_TAR ?= $(OPM_DIR)/opm-$(OPM_VERSION)-image.tar
+
+$(OPM):
+	@$(call tools-require-module,$(OPM_MODULE_DIR),github.com/operator-framework/operator-registry,$(OPM_VERSION),update $(OPM_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "opm $(OPM_VERSION) (one-time, ~2 min)" \
+		'cd $(OPM_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-tags json1,containers_image_openpgp \
+		-ldflags "-s -w -X github.com/operator-framework/operator-registry/cmd/opm/version.opmVersion=$(OPM_VERSION)" \
+		-o $$TOOLS_OUT/opm github.com/operator-framework/operator-registry/cmd/opm'
+
+$(GRPC_HEALTH_PROBE):
+	@$(call tools-require-module,$(OPM_MODULE_DIR),github.com/grpc-ecosystem/grpc-health-probe,$(GRPC_HEALTH_PROBE_VERSION),set GRPC_HEALTH_PROBE_VERSION to the version in $(OPM_MODULE_DIR)/go.mod)
+	@$(TOOLS_BUILD) $@ "grpc_health_probe $(GRPC_HEALTH_PROBE_VERSION) (one-time, ~30 s)" \
+		'cd $(OPM_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-ldflags "-s -w -X main.versionTag=$(GRPC_HEALTH_PROBE_VERSION)" \
+		-o $$TOOLS_OUT/grpc_health_probe github.com/grpc-ecosystem/grpc-health-probe'
+
+$(OPM_IMAGE_TAR): | $(OPM) $(GRPC_HEALTH_PROBE)
+	@$(TOOLS_ROOT_DIR)/hack/olm/build-image.sh opm $(OPM_IMAGE) $@ $(OPM) $(GRPC_HEALTH_PROBE)
+
+.PHONY: opm
+opm: $(OPM) ## Build opm into bin/ (once) and print its path.
+	@echo $(OPM)
+
+.PHONY: opm-image
+opm-image: $(OPM) $(GRPC_HEALTH_PROBE) $(OPM_IMAGE_TAR) ## Build the opm image tarball into bin/ (once) and print its path.
+	@echo $(OPM_IMAGE_TAR)
+
+# --- OLM (hack/tools/olm): binaries, image and install manifests --------------------
+# olm, catalog, package-server, copy-content and cpb from OLM_VERSION, plus a small
+# static cp (hack/tools/olm/cp) that the catalog operator's pods run from the util
+# image. One image holds them all in /bin, like upstream's (OLM_IMAGE is also the
+# catalog operator's --util-image). The manifests are upstream's release rendering
+# (deploy/chart with deploy/upstream/values.yaml, as scripts/package_release.sh and
+# package_quickstart.sh do) with tag references instead of digests, imagePullPolicy
+# IfNotPresent everywhere and without the operatorhubio CatalogSource (it would pull
+# from the internet): $(OLM_MANIFESTS_DIR)/crds.yaml and olm.yaml (hack/olm/manifests.sh).
+OLM_VERSION ?= v0.33.0
+OLM_GIT_COMMIT ?= 77ae211df6d76cc0163c94263a2c3e0b9fe00138
+OLM_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/olm
+OLM_BIN_DIR ?= $(TOOLS_BIN_DIR)/olm-$(OLM_VERSION)
+OLM_BINARY_NAMES := olm catalog package-server copy-content cpb cp
+OLM_BINARIES := $(addprefix $(OLM_BIN_DIR)/,$(OLM_BINARY_NAMES))
+OLM_IMAGE ?= quay.io/operator-framework/olm:$(OLM_VERSION)
+OLM_IMAGE_TAR ?= $(OLM_BIN_DIR)/olm-$(OLM_VERSION)-image.tar
+OLM_MANIFESTS_DIR ?= $(OLM_BIN_DIR)/manifests
+# The catalog operator's images in the manifests: bundle unpack Jobs run `opm alpha
+# bundle extract` from --opmImage; --configmapServerImage serves ConfigMap
+# CatalogSources only (not built here: it needs a cgo sqlite).
+OLM_OPM_IMAGE ?= $(OPM_IMAGE)
+OLM_CONFIGMAP_SERVER_IMAGE ?= quay.io/operator-framework/configmap-operator-registry:latest
+tools_olm_pkg = github.com/operator-framework/operator-lifecycle-manager
+OLM_LDFLAGS = -s -w -X $(tools_olm_pkg)/pkg/version.OLMVersion=$(OLM_VERSION) \
+	-X $(tools_olm_pkg)/pkg/version.GitCommit=$(OLM_GIT_COMMIT)
+
+$(OLM_BINARIES): $(OLM_BIN_DIR)/%:
+	@$(call tools-require-module,$(OLM_MODULE_DIR),$(tools_olm_pkg),$(OLM_VERSION),update $(OLM_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "$* $(if $(filter cp,$*),(hack/tools/olm/cp),$(OLM_VERSION)) (one-time, $(if $(filter olm,$*),~3 min: it compiles most of the shared code,$(if $(filter cp copy-content,$*),seconds,~1 min)))" \
+		'cd $(OLM_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath -tags json1 \
+		-ldflags "$(strip $(OLM_LDFLAGS))" -o $$TOOLS_OUT/$* \
+		$(if $(filter cp,$*),./cp,$(tools_olm_pkg)/$(if $(filter cpb,$*),util,cmd)/$*)'
+
+$(OLM_IMAGE_TAR): | $(OLM_BINARIES)
+	@$(TOOLS_ROOT_DIR)/hack/olm/build-image.sh olm $(OLM_IMAGE) $@ $(OLM_BIN_DIR)
+
+$(OLM_MANIFESTS_DIR): | $(HELM)
+	@$(call tools-require-module,$(OLM_MODULE_DIR),$(tools_olm_pkg),$(OLM_VERSION),update $(OLM_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "OLM $(OLM_VERSION) install manifests (one-time, seconds)" \
+		'OLM_VERSION=$(OLM_VERSION) OLM_IMAGE=$(OLM_IMAGE) OLM_OPM_IMAGE=$(OLM_OPM_IMAGE) \
+		OLM_CONFIGMAP_SERVER_IMAGE=$(OLM_CONFIGMAP_SERVER_IMAGE) \
+		$(TOOLS_ROOT_DIR)/hack/olm/manifests.sh $(OLM_MODULE_DIR) $(HELM) $$TOOLS_OUT/manifests'
+
+.PHONY: olm
+olm: $(OLM_BINARIES) $(OLM_IMAGE_TAR) $(OLM_MANIFESTS_DIR) ## Build the OLM binaries, image tarball and install manifests into bin/ (once) and print their directory.
+	@echo $(OLM_BIN_DIR)
+
+# --- registry (distribution) ---------------------------------------------------------
+# An OCI registry to run on 127.0.0.1 (e.g. `registry serve config.yml`).
+DISTRIBUTION_VERSION ?= v3.0.0
+DISTRIBUTION_REGISTRY ?= $(TOOLS_BIN_DIR)/registry-$(DISTRIBUTION_VERSION)/registry
+tools_distribution_pkg = github.com/distribution/distribution/v3
+
+$(DISTRIBUTION_REGISTRY):
+	@$(TOOLS_BUILD) $@ "registry (distribution) $(DISTRIBUTION_VERSION) (one-time, ~1.5 min)" \
+		'GOBIN=$$TOOLS_OUT $(TOOLS_GO) install -trimpath \
+		-ldflags "-s -w -X $(tools_distribution_pkg)/version.version=$(patsubst v%,%,$(DISTRIBUTION_VERSION)) \
+		-X $(tools_distribution_pkg)/version.mainpkg=$(tools_distribution_pkg)" \
+		$(tools_distribution_pkg)/cmd/registry@$(DISTRIBUTION_VERSION)'
+
+.PHONY: registry
+registry: $(DISTRIBUTION_REGISTRY) ## Build the distribution registry into bin/ (once) and print its path.
+	@echo $(DISTRIBUTION_REGISTRY)
+
+.PHONY: olm-tools
+olm-tools: scorecard-test opm-image olm registry ## Build scorecard-test, opm, OLM and the registry with their images (once).
+
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
-	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK
+	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
+	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
+	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY
 
 .PHONY: tools-paths
 tools-paths: ## Print VAR=path for every tool (builds nothing).
