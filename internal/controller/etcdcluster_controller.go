@@ -38,6 +38,10 @@ const Finalizer = "etcd.etcd.io/finalizer"
 // polled; fast while something is changing, slow once all is well.
 const (
 	progressRequeue = 2 * time.Second
+	// stepRequeue is the poll while a member is being added or removed: a
+	// learner is promoted, and the next member added, within a tick of
+	// being ready. Each poll is a member list and one status per member.
+	stepRequeue = 500 * time.Millisecond
 	failedRequeue   = 5 * time.Second
 	conflictRequeue = 200 * time.Millisecond
 	healthRequeue   = 10 * time.Second
@@ -127,7 +131,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, err
 	}
 	endpoints := r.clientEndpoints(ec, replicas, pods)
-	cluster := r.inspect(ctx, ec, endpoints)
+	cluster := r.inspect(ctx, ec, endpoints, pods)
 
 	namer := r.namer(ec)
 	obs := observe(ec, namer, sts, cluster)
@@ -182,6 +186,8 @@ func requeue(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membershi
 		return reconcile.Result{RequeueAfter: healthRequeue}
 	case phase == etcdv1alpha1.PhaseRunning && obs.Complete() && step.Action == membership.ActionNone:
 		return reconcile.Result{RequeueAfter: healthRequeue}
+	case step.Action != membership.ActionNone || (phase == etcdv1alpha1.PhaseScaling && obs.Reached):
+		return reconcile.Result{RequeueAfter: stepRequeue}
 	}
 	return reconcile.Result{RequeueAfter: progressRequeue}
 }
@@ -221,7 +227,7 @@ func (r *EtcdClusterReconciler) clientEndpoints(ec *etcdv1alpha1.EtcdCluster, re
 
 // inspect asks etcd for its members; nil when there is nothing to ask yet
 // or etcd did not answer within the pool's timeouts.
-func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string) *etcd.Cluster {
+func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod) *etcd.Cluster {
 	if len(endpoints) == 0 {
 		return nil
 	}
@@ -231,7 +237,14 @@ func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.Et
 		log.Info("etcd client not created", "error", err.Error())
 		return nil
 	}
-	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts())
+	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts(), func(m etcd.Member) string {
+		// Where the operator reaches the pod, not the DNS name the member
+		// advertises (see PodIPEndpoints).
+		if eps := r.Endpoints(ec, []MemberPod{memberPod(r.namer(ec).Name(m), pods)}); len(eps) > 0 {
+			return eps[0]
+		}
+		return ""
+	})
 	if err != nil {
 		log.V(1).Info("etcd did not answer", "error", err.Error())
 		return nil

@@ -29,7 +29,9 @@ func TestRequeue(t *testing.T) {
 		want  time.Duration
 	}{
 		{"healthy and idle polls slowly", etcdv1alpha1.PhaseRunning, complete, membership.Step{}, healthRequeue},
-		{"a membership step in flight polls fast", etcdv1alpha1.PhaseRunning, complete, membership.Step{Action: membership.ActionPromote}, progressRequeue},
+		{"a membership step in flight polls fastest", etcdv1alpha1.PhaseRunning, complete, membership.Step{Action: membership.ActionPromote}, stepRequeue},
+		{"scaling while a learner catches up polls fastest", etcdv1alpha1.PhaseScaling, creating, membership.Step{Blocked: "waiting for learner demo-3 to catch up"}, stepRequeue},
+		{"scaling while etcd does not answer polls at the normal pace", etcdv1alpha1.PhaseScaling, lifecycle.Observation{Size: 3, Replicas: 3}, membership.Step{}, progressRequeue},
 		{"creating polls fast", etcdv1alpha1.PhaseCreating, creating, membership.Step{}, progressRequeue},
 		{"paused polls slowly", etcdv1alpha1.PhaseRunning, paused, membership.Step{}, healthRequeue},
 		{"quorum lost backs off", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonQuorumLost), membership.Step{}, failedRequeue},

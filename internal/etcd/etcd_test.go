@@ -51,7 +51,7 @@ func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := etcd.Inspect(context.Background(), cli, timeouts)
+	cl, err := etcd.Inspect(context.Background(), cli, timeouts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
 
 	// A stopped member is reported unreachable, not an error for the cluster.
 	c.Stop("m-2")
-	cl, err = etcd.Inspect(context.Background(), cli, timeouts)
+	cl, err = etcd.Inspect(context.Background(), cli, timeouts, nil)
 	if err != nil {
 		t.Fatalf("inspect with one member down: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 		t.Fatalf("promoting a voter again: %v", err)
 	}
 
-	cl, err := etcd.Inspect(ctx, cli, timeouts)
+	cl, err := etcd.Inspect(ctx, cli, timeouts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	if err := ops.MoveLeader(ctx, leaderURL, other); err != nil {
 		t.Fatalf("MoveLeader: %v", err)
 	}
-	cl, err = etcd.Inspect(ctx, cli, timeouts)
+	cl, err = etcd.Inspect(ctx, cli, timeouts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	if err := ops.Remove(ctx, learnerID); err != nil {
 		t.Fatalf("removing a removed member again: %v", err)
 	}
-	cl, err = etcd.Inspect(ctx, cli, timeouts)
+	cl, err = etcd.Inspect(ctx, cli, timeouts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 
 func memberID(t *testing.T, ctx context.Context, cli *clientv3.Client, name string, to etcd.Timeouts) uint64 {
 	t.Helper()
-	cl, err := etcd.Inspect(ctx, cli, to)
+	cl, err := etcd.Inspect(ctx, cli, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,10 @@ func HexID(id uint64) string { return strconv.FormatUint(id, 16) }
 // that does not answer is reported, not treated as an error: the error is
 // only for a cluster whose member list cannot be read at all (no quorum, or
 // nothing reachable).
-func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, error) {
+//
+// statusEndpoint says where to reach a member for its status call; nil
+// means the client URL the member advertises.
+func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts, statusEndpoint func(Member) string) (*Cluster, error) {
 	listCtx, cancel := context.WithTimeout(ctx, t.Call)
 	defer cancel()
 	list, err := c.MemberList(listCtx)
@@ -68,6 +71,14 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, err
 			cl.Members[i].Errors = append(cl.Members[i].Errors, "not started")
 			continue
 		}
+		endpoint := m.ClientURLs[0]
+		if statusEndpoint != nil {
+			endpoint = statusEndpoint(cl.Members[i])
+		}
+		if endpoint == "" {
+			cl.Members[i].Errors = append(cl.Members[i].Errors, "no address to reach it at")
+			continue
+		}
 		wg.Add(1)
 		go func(member *Member, endpoint string) {
 			defer wg.Done()
@@ -87,7 +98,7 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts) (*Cluster, err
 			if st.Leader == 0 {
 				member.Errors = append(member.Errors, "no leader")
 			}
-		}(&cl.Members[i], m.ClientURLs[0])
+		}(&cl.Members[i], endpoint)
 	}
 	wg.Wait()
 	for _, m := range cl.Members {
