@@ -41,7 +41,7 @@ const (
 	// stepRequeue is the poll while a member is being added or removed: a
 	// learner is promoted, and the next member added, within a tick of
 	// being ready. Each poll is a member list and one status per member.
-	stepRequeue = 500 * time.Millisecond
+	stepRequeue     = 500 * time.Millisecond
 	failedRequeue   = 5 * time.Second
 	conflictRequeue = 200 * time.Millisecond
 	healthRequeue   = 10 * time.Second
