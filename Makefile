@@ -133,3 +133,17 @@ bundle-validate: $(OPERATOR_SDK) ## Validate bundle/ with the operatorframework 
 		|| { echo "$$out"; exit 1; }; \
 	echo "$$out"; \
 	if grep -Eq '^(WARN|ERRO)|level=(warning|error)' <<<"$$out"; then echo "bundle-validate: fix the warnings above" >&2; exit 1; fi
+
+##@ OLM (hack/olm/README.md)
+
+.PHONY: scorecard
+scorecard: ## operator-sdk scorecard on bundle/ in the local cluster (its own namespace); all tests must pass.
+	hack/olm/scorecard.sh
+
+.PHONY: olm-install
+olm-install: ## Install OLM v0.33.0 on the local cluster, offline (idempotent).
+	hack/olm/install.sh
+
+.PHONY: olm-uninstall
+olm-uninstall: ## Remove OLM (and every operator it installed) from the local cluster.
+	hack/olm/install.sh --uninstall

@@ -19,6 +19,8 @@
 #   operator-sdk       $(OPERATOR_SDK)
 #   scorecard-test     $(SCORECARD_TEST_IMAGE_TAR): image $(SCORECARD_TEST_IMAGE) of
 #                      $(SCORECARD_TEST) (operator-sdk's images/scorecard-test)
+#   scorecard-untar    $(SCORECARD_UNTAR_IMAGE_TAR): image $(SCORECARD_UNTAR_IMAGE)
+#                      (operator-sdk scorecard --untar-image) of $(SCORECARD_UNTAR)
 #   opm                $(OPM)
 #   opm-image          $(OPM_IMAGE_TAR): image $(OPM_IMAGE) of $(OPM) and
 #                      $(GRPC_HEALTH_PROBE)
@@ -26,7 +28,7 @@
 #                      $(OLM_IMAGE_TAR) (image $(OLM_IMAGE)) and
 #                      $(OLM_MANIFESTS_DIR)/{crds,olm}.yaml (offline install manifests)
 #   registry           $(DISTRIBUTION_REGISTRY) (distribution's registry, for loopback)
-#   olm-tools          scorecard-test, opm-image, olm and registry
+#   olm-tools          scorecard-test, scorecard-untar, opm-image, olm and registry
 #   tools-all          all of the above, one after the other
 #   tools-paths        print VAR=path (or VAR=image) for every tool variable, building nothing
 #                      (shell-sourceable; the default goal when run standalone)
@@ -290,6 +292,31 @@ $(SCORECARD_TEST_IMAGE_TAR): | $(SCORECARD_TEST)
 scorecard-test: $(SCORECARD_TEST) $(SCORECARD_TEST_IMAGE_TAR) ## Build scorecard-test and its image tarball into bin/ (once) and print the tarball's path.
 	@echo $(SCORECARD_TEST_IMAGE_TAR)
 
+# --- scorecard untar image (hack/tools/untar) ------------------------------------------
+# `operator-sdk scorecard --untar-image`: each test pod's init container runs
+# `tar xvzf /scorecard/bundle.tar.gz -C /scorecard-bundle` (as args, no command) from it.
+# Upstream's default (quay.io/operator-framework/scorecard-untar@sha256:...) cannot be
+# pulled here; this one is a small static tar (extraction only) at /bin/tar. The
+# directory and tag carry a hash of the module's files, so a changed source builds anew.
+SCORECARD_UNTAR_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/untar
+tools_untar_hash := $(shell cat $(SCORECARD_UNTAR_MODULE_DIR)/go.mod $(SCORECARD_UNTAR_MODULE_DIR)/*.go 2> /dev/null | sha256sum | cut -c1-10)
+SCORECARD_UNTAR_DIR ?= $(TOOLS_BIN_DIR)/scorecard-untar-$(tools_untar_hash)
+SCORECARD_UNTAR ?= $(SCORECARD_UNTAR_DIR)/tar
+SCORECARD_UNTAR_IMAGE ?= localhost/etcd-operator/scorecard-untar:$(tools_untar_hash)
+SCORECARD_UNTAR_IMAGE_TAR ?= $(SCORECARD_UNTAR_DIR)/scorecard-untar-image.tar
+
+$(SCORECARD_UNTAR):
+	@$(TOOLS_BUILD) $@ "scorecard untar (hack/tools/untar, one-time, seconds)" \
+		'cd $(SCORECARD_UNTAR_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
+		-o $$TOOLS_OUT/tar .'
+
+$(SCORECARD_UNTAR_IMAGE_TAR): | $(SCORECARD_UNTAR)
+	@$(TOOLS_ROOT_DIR)/hack/olm/build-image.sh untar $(SCORECARD_UNTAR_IMAGE) $@ $(SCORECARD_UNTAR)
+
+.PHONY: scorecard-untar
+scorecard-untar: $(SCORECARD_UNTAR) $(SCORECARD_UNTAR_IMAGE_TAR) ## Build the scorecard untar image tarball into bin/ (once) and print its path.
+	@echo $(SCORECARD_UNTAR_IMAGE_TAR)
+
 # --- opm and grpc_health_probe (hack/tools/opm) and the opm image -------------------
 # Upstream's tags; upstream links sqlite with cgo, here CGO_ENABLED=0, so the
 # deprecated sqlite commands (`opm registry ...`, `opm index ...`) fail at run time;
@@ -398,7 +425,7 @@ registry: $(DISTRIBUTION_REGISTRY) ## Build the distribution registry into bin/ 
 	@echo $(DISTRIBUTION_REGISTRY)
 
 .PHONY: olm-tools
-olm-tools: scorecard-test opm-image olm registry ## Build scorecard-test, opm, OLM and the registry with their images (once).
+olm-tools: scorecard-test scorecard-untar opm-image olm registry ## Build scorecard-test, the untar image, opm, OLM and the registry with their images (once).
 
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
@@ -406,7 +433,8 @@ tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary go
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
 	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
-	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
+	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR \
+	SCORECARD_UNTAR SCORECARD_UNTAR_IMAGE SCORECARD_UNTAR_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
 	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY
 
 .PHONY: tools-paths

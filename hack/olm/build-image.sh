@@ -8,6 +8,7 @@
 #   hack/olm/build-image.sh scorecard-test TAG OUT.tar SCORECARD-TEST-BINARY
 #   hack/olm/build-image.sh opm            TAG OUT.tar OPM-BINARY GRPC-HEALTH-PROBE-BINARY
 #   hack/olm/build-image.sh olm            TAG OUT.tar OLM-BIN-DIR
+#   hack/olm/build-image.sh untar          TAG OUT.tar TAR-BINARY
 #
 # What each holds (the same paths, user and entrypoint as upstream's Dockerfiles):
 #   scorecard-test  /usr/local/bin/scorecard-test, user 1001 (scorecard-test in
@@ -18,6 +19,9 @@
 #   olm             /bin/{olm,catalog,package-server,copy-content,cpb,cp}, user 1001,
 #                   workdir /, entrypoint /bin/olm (OLM's Dockerfile; /bin/cp stands
 #                   for distroless busybox's cp, which the catalog operator's pods run)
+#   untar           /bin/tar (hack/tools/untar), PATH=/bin, user 65532, no entrypoint:
+#                   operator-sdk scorecard's --untar-image, whose init container runs
+#                   `tar xvzf /scorecard/bundle.tar.gz -C /scorecard-bundle` as its args
 # The tarball is written atomically (imgtool writes OUT.tar.tmp, then renames it).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,7 +29,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "${here}/../local-cluster/lib.sh"
 
 die() { printf 'hack/olm/build-image.sh: %s\n' "$*" >&2; exit 1; }
-(($# >= 4)) || die "usage: $0 scorecard-test|opm|olm TAG OUT.tar SRC..."
+(($# >= 4)) || die "usage: $0 scorecard-test|opm|olm|untar TAG OUT.tar SRC..."
 kind=$1 tag=$2 out=$3
 shift 3
 for f in "$@"; do [[ -e ${f} ]] || die "no such file or directory: ${f}"; done
@@ -64,7 +68,11 @@ case ${kind} in
       args+=("$1/${b}:/bin/${b}")
     done
     ;;
-  *) die "unknown image kind ${kind} (scorecard-test, opm or olm)" ;;
+  untar)
+    (($# == 1)) || die "untar takes the tar binary"
+    args+=(-user 65532 -env PATH=/bin "$1:/bin/tar")
+    ;;
+  *) die "unknown image kind ${kind} (scorecard-test, opm, olm or untar)" ;;
 esac
 
 mkdir -p "$(dirname "${out}")"
