@@ -117,6 +117,10 @@ type timingsFile struct {
 	Floor       map[string]*metric `json:"floor"`
 	Operator    map[string]*metric `json:"operator"`
 	Ratios      []ratio            `json:"ratios"`
+	// Specs holds, per spec that ran a continuous writer, its scaling
+	// steps, member add/remove times, recoveries and what the writer saw.
+	Specs   map[string]*specRecord `json:"specs,omitempty"`
+	Targets []targetCheck          `json:"targets,omitempty"`
 }
 
 const method = "t0 is the apply (the EtcdCluster create call; for the floor, the return of `helm install --wait=false`, " +
@@ -128,10 +132,11 @@ const method = "t0 is the apply (the EtcdCluster create call; for the floor, the
 type timingBook struct {
 	mu    sync.Mutex
 	sides map[string]map[string]*metric
+	specs map[string]*specRecord
 }
 
 func newTimingBook() *timingBook {
-	return &timingBook{sides: map[string]map[string]*metric{floorSide: {}, operatorSide: {}}}
+	return &timingBook{sides: map[string]map[string]*metric{floorSide: {}, operatorSide: {}}, specs: map[string]*specRecord{}}
 }
 
 // record adds a sample of key on side for the running spec; secs nil
@@ -216,6 +221,10 @@ func (b *timingBook) snapshot() timingsFile {
 		}
 		f.Ratios = append(f.Ratios, r)
 	}
+	if len(b.specs) > 0 {
+		f.Specs = b.specs
+		f.Targets = targetChecks(f.Operator, b.specs)
+	}
 	return f
 }
 
@@ -264,6 +273,7 @@ func (b *timingBook) printTable(w io.Writer) {
 			value, r.Target, met, formatSeconds(r.FloorMinSeconds), vsMin, r.Note)
 	}
 	_ = tw.Flush()
+	printSpecs(w, f)
 }
 
 func formatSeconds(s *float64) string {

@@ -1,0 +1,255 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+const (
+	writeGapLeaderScaleDown = "write.gapMax.leaderMovedThenScaleDown"
+	scaleUpRightAfterDown   = "scale.up.rightAfterDown"
+	scalingSpecTimeout      = 15 * time.Minute
+)
+
+func init() {
+	descriptions[writeGapLeaderScaleDown] = "longest interval without an acknowledged write from MoveLeader to ordinal 2 until size 1 is Running and healthy"
+	descriptions[scaleUpRightAfterDown] = "size 1 -> 3 edited as soon as 3 -> 1 was Running (removed claims still there) -> 3 healthy voters, Running"
+}
+
+// Every spec here runs a client that writes through the client Service
+// the whole time, and reads back every acknowledged write at the end.
+var _ = Describe("Scaling with a client writing", func() {
+	It("scales 1->3->5->3->1->3 without losing an acknowledged write", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "scale")
+		ec := newEtcdCluster(ns, "scale", 1)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "scale")
+		for _, to := range []int32{3, 5, 3, 1, 3} {
+			By(scaleStepName(ctx, ec, to))
+			if s := scaleTo(ctx, ec, w, to); s.To < s.From {
+				awaitRemovedClaims(ctx, ec, to)
+			}
+		}
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(scalingSpecTimeout))
+
+	It("scales 3->7 in one edit, adding members one at a time", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "scale7")
+		ec := newEtcdCluster(ns, "seven", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "seven")
+		s := scaleTo(ctx, ec, w, 7)
+		Expect(s.Added).To(HaveLen(4), "added members")
+		expectConverged(ctx, ec, w, 7)
+	}, SpecTimeout(scalingSpecTimeout))
+
+	It("scales 3->1 while the highest ordinal leads", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "leaderdown")
+		ec := newEtcdCluster(ns, "lead", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "lead")
+
+		By("moving leadership to ordinal 2")
+		moveStart := time.Now()
+		moveLeader(ctx, t, t.podName(2))
+		st := expectHealthy(ctx, t)
+		Expect(st.leader().Pod).To(Equal(t.podName(2)), "the leader before the scale-down")
+
+		By("scaling to 1")
+		s := scaleTo(ctx, ec, w, 1)
+		gap := w.gapIn(moveStart, time.Now()).Seconds()
+		recordMeasurement(writeGapLeaderScaleDown, &gap, scaleBound)
+		Expect(s.Removed).To(HaveLen(2), "removed members")
+		expectConverged(ctx, ec, w, 1)
+	}, SpecTimeout(scalingSpecTimeout))
+
+	// A known operator bug, skipped unless E2E_KNOWN_BUGS is set. The
+	// operator raises replicas for ordinal n as soon as the scale-down is
+	// Running, while pod n is still terminating and the removed member's
+	// claim (whenScaled: Delete) not deleted yet. The StatefulSet
+	// controller then either never creates pod n (it waits while the claim
+	// is owned by the old pod and does not look again when the claim goes:
+	// it does not watch claims), or, seeing ordinal n back in range, takes
+	// the old pod's owner reference off the claim, which is never deleted:
+	// the new pod starts on the removed member's data and crash-loops
+	// ("the member has been permanently removed from the cluster"). Either
+	// way the learner never starts. Holding the claims with a finalizer
+	// until the old pods are gone makes one of the two happen every time.
+	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
+		if os.Getenv("E2E_KNOWN_BUGS") == "" {
+			Skip("known operator bug: a scale-up right after a scale-down stalls (set E2E_KNOWN_BUGS=1 to run)")
+		}
+		ns := newNamespace(ctx, "downup")
+		ec := newEtcdCluster(ns, "downup", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "downup")
+		pods, err := t.livePods(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		release := holdClaims(ctx, t, 1, 2)
+		scaleTo(ctx, ec, w, 1)
+
+		By("scaling back to 3 at once, then letting the old claims go once their pods are gone")
+		t0 := time.Now()
+		Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = 3 })).To(Succeed())
+		got, err := fetchCluster(ctx, ec)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(ctx, func() ([]string, error) {
+			return podsStillThere(ctx, t, pods[1:])
+		}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(BeEmpty(), "the removed members' pods")
+		release()
+		t.Size = 3
+		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
+			st, err := t.observe(ctx)
+			if err != nil {
+				return err
+			}
+			if err := st.healthy(3); err != nil {
+				return err
+			}
+			return runningAt(ctx, ec, got.Generation, 3)
+		})
+		recordMeasurement(scaleUpRightAfterDown, secs, recoveryBound)
+		Expect(err).NotTo(HaveOccurred(), "scaling 1->3 right after 3->1")
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(scalingSpecTimeout))
+})
+
+// holdFinalizer keeps a claim from going away while a spec needs it.
+const holdFinalizer = "e2e.etcd.io/hold"
+
+// holdClaims puts holdFinalizer on the claims of t's given ordinals and
+// returns the function that takes it off again, also run when the spec
+// ends (the namespace could not go otherwise).
+func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
+	change := func(ctx context.Context, hold bool) error {
+		for _, o := range ordinals {
+			key := client.ObjectKey{Namespace: t.Namespace, Name: "data-" + t.podName(o)}
+			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				c := &corev1.PersistentVolumeClaim{}
+				if err := k8s.Get(ctx, key, c); err != nil {
+					return err
+				}
+				if hold {
+					controllerutil.AddFinalizer(c, holdFinalizer)
+				} else if !controllerutil.RemoveFinalizer(c, holdFinalizer) {
+					return nil
+				}
+				return k8s.Update(ctx, c)
+			})
+			if client.IgnoreNotFound(err) != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	Expect(change(ctx, true)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) { Expect(change(ctx, false)).To(Succeed()) })
+	return func() { Expect(change(ctx, false)).To(Succeed()) }
+}
+
+// podsStillThere names the pods among old that still exist, terminating or not.
+func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, error) {
+	list := &corev1.PodList{}
+	if err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels()); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range list.Items {
+		for _, o := range old {
+			if p.UID == o.UID {
+				out = append(out, p.Name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// scaleStepName says which step runs next.
+func scaleStepName(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, to int32) string {
+	got, err := fetchCluster(ctx, ec)
+	Expect(err).NotTo(HaveOccurred())
+	return fmt.Sprintf("scaling %d -> %d", got.Spec.Size, to)
+}
+
+// errMoved makes the caller look again once leadership was asked to move.
+var errMoved = errors.New("leadership asked to move, not yet seen moved")
+
+// moveLeader hands t's leadership to the member of pod, asking the current
+// leader (etcd accepts MoveLeader only from it), and waits until every
+// member names pod's member as leader.
+func moveLeader(ctx context.Context, t target, pod string) {
+	Eventually(ctx, func() error {
+		st, err := t.observe(ctx)
+		if err != nil {
+			return err
+		}
+		if err := st.healthy(t.Size); err != nil {
+			return err
+		}
+		to, leader := st.member(pod), st.leader()
+		if leader.Pod == pod {
+			return nil
+		}
+		c, err := newEtcdClient(leader.endpoint())
+		if err != nil {
+			return err
+		}
+		defer func() { _ = c.Close() }()
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := c.MoveLeader(cctx, to.ID()); err != nil {
+			return err
+		}
+		return errMoved
+	}).WithTimeout(time.Minute).WithPolling(pollInterval).Should(Succeed(), "leadership moved to %s", pod)
+}
+
+// expectConverged stops the writer, checks that no acknowledged write was
+// lost and that the members agree on the data, then that ec reports
+// Running with size ready members and, with PersistentVolumes, that only
+// the claims of ordinals below size are left.
+func expectConverged(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, size int) {
+	t := targetOf(ec)
+	t.Size = size
+	finishWriter(ctx, t, w)
+	expectRunning(ctx, ec, statusBound)
+	st := expectHealthy(ctx, t)
+	Expect(st.Members).To(HaveLen(size))
+	if storageType(ec) != etcdv1alpha1.StoragePersistentVolume {
+		return
+	}
+	want := map[string]bool{}
+	for i := range size {
+		want["data-"+t.podName(i)] = true
+	}
+	Eventually(ctx, func() (map[string]bool, error) {
+		claims, err := allClaims(ctx, t)
+		return claimNames(claims), err
+	}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(Equal(want), "the claims of %s/%s, the removed members' deleted", t.Namespace, t.Instance)
+}
+
+func claimNames(claims []corev1.PersistentVolumeClaim) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range claims {
+		out[c.Name] = true
+	}
+	return out
+}

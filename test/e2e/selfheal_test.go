@@ -1,0 +1,226 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+)
+
+// opKillBound bounds convergence after the operator is killed: its new pod
+// waits for the old one's leader-election lease to expire first.
+const opKillBound = 5 * time.Minute
+
+// operatorBackBound bounds the operator's return after a forced kill: the
+// new pod starts, then waits out the killed pod's leader-election lease.
+const operatorBackBound = 2 * time.Minute
+
+// Every spec here runs a client that writes through the client Service
+// the whole time, and reads back every acknowledged write at the end.
+var _ = Describe("Self-healing with a client writing", func() {
+	It("converges when the operator is killed right after a member add and right after a member remove", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "opkillscale")
+		ec := newEtcdCluster(ns, "opk", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "opk")
+
+		By("scaling 3->5 and killing the operator as soon as a learner is listed")
+		killed := killOperatorWhen(ctx, ec, t, 5, func(list int) bool { return list > 3 })
+		converge(ctx, ec, 5, killed, recoverOpKilledAdd)
+
+		By("scaling 5->3 and killing the operator as soon as a member is removed")
+		expectOperatorAvailable(ctx, operatorBackBound)
+		expectOperatorLeading(ctx, operatorBackBound)
+		t.Size = 5
+		killed = killOperatorWhen(ctx, ec, t, 3, func(list int) bool { return list < 5 })
+		converge(ctx, ec, 3, killed, recoverOpKilledRm)
+
+		expectConverged(ctx, ec, w, 3)
+		expectOperatorAvailable(ctx, operatorBackBound)
+		expectOperatorLeading(ctx, operatorBackBound)
+	}, SpecTimeout(scalingSpecTimeout))
+
+	It("replaces a member whose claim was deleted while quorum holds", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "wiped")
+		ec := newEtcdCluster(ns, "heal", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "heal")
+		before := expectHealthy(ctx, t)
+		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
+		victim := before.member(t.podName(2))
+		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data-" + victim.Pod}}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), claim)).To(Succeed())
+		oldClaim := claim.UID
+
+		By("deleting the claim of " + victim.Pod + ", then its pod (the claim waits for the pod)")
+		Expect(k8s.Delete(ctx, claim)).To(Succeed())
+		t0 := deletePod(ctx, ns, victim.Pod)
+		var after clusterState
+		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
+			st, err := t.observe(ctx)
+			if err != nil {
+				return err
+			}
+			after = st
+			m := st.member(victim.Pod)
+			switch {
+			case m.PodUID == "" || m.PodUID == victim.PodUID:
+				return fmt.Errorf("pod %s not recreated yet", victim.Pod)
+			case m.ID() == victim.ID():
+				return fmt.Errorf("%s still answers as the old member %x", victim.Pod, victim.ID())
+			}
+			return st.healthy(t.Size)
+		})
+		recordMeasurement(recoverDataWipedPV, secs, recoveryBound)
+		Expect(err).NotTo(HaveOccurred(), "%s lost its data: no new member in its place within %s", victim.Pod, recoveryBound)
+		Expect(after.member(victim.Pod).ID()).NotTo(Equal(victim.ID()), "a new member ID for %s", victim.Pod)
+		for _, m := range before.Members {
+			if m.Pod != victim.Pod {
+				Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
+			}
+		}
+		expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
+		newClaim := &corev1.PersistentVolumeClaim{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), newClaim)).To(Succeed())
+		Expect(newClaim.UID).NotTo(Equal(oldClaim), "a new claim for %s", victim.Pod)
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(specTimeout))
+
+	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "twopods")
+		ec := newEtcdCluster(ns, "two", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "two")
+		before := expectHealthy(ctx, t)
+		victims := []string{before.leader().Pod, before.followers()[0].Pod}
+
+		By(fmt.Sprintf("deleting %v (the leader and a follower) at once", victims))
+		t0 := time.Now()
+		for _, p := range victims {
+			deletePod(ctx, ns, p)
+		}
+		secs, after, err := awaitRecovered(ctx, t, t0, recoveryBound, podUIDs(before, victims...), nil)
+		recordMeasurement(recoverTwoPodsPV, secs, recoveryBound)
+		Expect(err).NotTo(HaveOccurred(), "two pods deleted: cluster not healthy again")
+		Expect(after.idsByPod()).To(Equal(before.idsByPod()), "member IDs by pod")
+		Expect(after.Members[0].Status.Header.ClusterId).To(Equal(before.Members[0].Status.Header.ClusterId), "cluster ID")
+		// Quorum was lost for a while: the phase may go through Failed and
+		// Recovering before Running.
+		expectRunning(ctx, ec, recoveryBound)
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(specTimeout))
+
+	It("creates a cluster as fast while another cluster's members hang", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "frozen")
+
+		By("creating cluster C while nothing is broken")
+		ecC := newEtcdCluster(ns, "normal", 3)
+		secsC := createTimed(ctx, ecC, createNothingBroken)
+		tC := targetOf(ecC)
+		expectRunning(ctx, ecC, statusBound)
+		w := startWriter(ctx, tC, "normal")
+
+		By("creating cluster A and stopping its etcd processes")
+		ecA := newEtcdCluster(ns, "hung", 3)
+		createTimed(ctx, ecA, "")
+		tA := targetOf(ecA)
+		stA := expectHealthy(ctx, tA)
+		f := freezeCluster(ctx, tA)
+		Eventually(ctx, func() error { return allSilent(ctx, stA) }).
+			WithTimeout(30*time.Second).WithPolling(pollInterval).Should(Succeed(), "A's members still answer")
+		// The operator has seen A broken once its status counts no ready member.
+		Eventually(ctx, func() (int32, error) {
+			got, err := fetchCluster(ctx, ecA)
+			return got.Status.ReadyMembers, err
+		}).WithTimeout(time.Minute).WithPolling(500*time.Millisecond).Should(BeZero(), "A's readyMembers")
+
+		By("creating cluster B while A hangs")
+		ecB := newEtcdCluster(ns, "other", 3)
+		secsB := createTimed(ctx, ecB, createOtherFrozen)
+		GinkgoWriter.Printf("apply -> Running: %s with nothing broken, %s while another cluster hangs\n", formatSeconds(secsC), formatSeconds(secsB))
+		expectRunning(ctx, ecB, statusBound)
+		expectHealthy(ctx, targetOf(ecB))
+		expectConverged(ctx, ecC, w, 3)
+
+		By("thawing A: it comes back on its own")
+		f.thaw()
+		expectRunning(ctx, ecA, recoveryBound)
+		expectHealthy(ctx, tA)
+	}, SpecTimeout(specTimeout))
+})
+
+// killOperatorWhen sets ec's size to `to`, watches etcd's member list
+// through t's members and force-deletes the operator's pod as soon as
+// killAt(the number of listed members) is true; it returns the kill time.
+func killOperatorWhen(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, t target, to int32, killAt func(listed int) bool) time.Time {
+	st := expectHealthy(ctx, t)
+	c, err := newAppClient(st.endpoints()...)
+	Expect(err).NotTo(HaveOccurred())
+	defer func() { _ = c.Close() }()
+	old := map[types.UID]bool{}
+	for _, p := range operatorPods(ctx) {
+		old[p.UID] = true
+	}
+	Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = to })).To(Succeed())
+	Eventually(ctx, func() (int, error) {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		resp, err := c.MemberList(cctx)
+		if err != nil {
+			return 0, err
+		}
+		return len(resp.Members), nil
+	}).WithTimeout(time.Minute).WithPolling(20*time.Millisecond).Should(Satisfy(killAt), "etcd's member list of %s/%s while scaling to %d", t.Namespace, t.Instance, to)
+	killed := time.Now()
+	killOperator(ctx)
+	GinkgoWriter.Printf("operator pods %v killed at %s\n", old, killed.Format("15:04:05.000"))
+	return killed
+}
+
+// converge measures, from killed, until ec runs size healthy voters and
+// reports Running, and records it under key.
+func converge(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32, killed time.Time, key string) {
+	t := targetOf(ec)
+	t.Size = int(size)
+	got, err := fetchCluster(ctx, ec)
+	Expect(err).NotTo(HaveOccurred())
+	secs, err := measure(ctx, killed, opKillBound, func(ctx context.Context) error {
+		st, err := t.observe(ctx)
+		if err != nil {
+			return err
+		}
+		if err := st.healthy(t.Size); err != nil {
+			return err
+		}
+		return runningAt(ctx, ec, got.Generation, size)
+	})
+	recordMeasurement(key, secs, opKillBound)
+	Expect(err).NotTo(HaveOccurred(), "%s/%s: %d healthy voters and Running after the operator was killed", ec.Namespace, ec.Name, size)
+}
+
+// createTimed applies ec and waits until it is Running with all members
+// healthy; it records apply -> Running under key (unless key is empty)
+// and returns it.
+func createTimed(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, key string) *float64 {
+	t0 := time.Now()
+	Expect(k8s.Create(ctx, ec)).To(Succeed())
+	running, _, err := awaitCreated(ctx, ec, t0, createBound)
+	if key != "" {
+		recordMeasurement(key, running, createBound)
+	}
+	Expect(err).NotTo(HaveOccurred(), "%d-member cluster %s/%s not Running and healthy within %s", ec.Spec.Size, ec.Namespace, ec.Name, createBound)
+	return running
+}
