@@ -2,13 +2,16 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/chart"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
 )
 
 // memberPods are the cluster's pods in the cache, by name.
@@ -31,9 +34,30 @@ func managedSelector(ec *etcdv1alpha1.EtcdCluster) client.MatchingLabels {
 	return selector
 }
 
+// memberClaims are the cluster's claims in the cache, by the pod they
+// serve (the StatefulSet names a member's claim data-<pod>); none for
+// EmptyDir storage.
+func (r *EtcdClusterReconciler) memberClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (map[string]*corev1.PersistentVolumeClaim, error) {
+	out := map[string]*corev1.PersistentVolumeClaim{}
+	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
+		return out, nil
+	}
+	claims := &corev1.PersistentVolumeClaimList{}
+	if err := r.Client.List(ctx, claims, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
+		return nil, err
+	}
+	for i := range claims.Items {
+		if pod, ok := strings.CutPrefix(claims.Items[i].Name, "data-"); ok {
+			out[pod] = &claims.Items[i]
+		}
+	}
+	return out, nil
+}
+
 // dataUIDs maps each member pod to the UID of what holds its data now:
-// the pod itself for EmptyDir storage, its claim otherwise.
-func (r *EtcdClusterReconciler) dataUIDs(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod) (map[string]string, error) {
+// the pod itself for EmptyDir storage, its claim otherwise. What is being
+// deleted holds nothing any more.
+func dataUIDs(ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]string {
 	out := map[string]string{}
 	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
 		for name, p := range pods {
@@ -41,19 +65,58 @@ func (r *EtcdClusterReconciler) dataUIDs(ctx context.Context, ec *etcdv1alpha1.E
 				out[name] = string(p.UID)
 			}
 		}
-		return out, nil
+		return out
 	}
-	claims := &corev1.PersistentVolumeClaimList{}
-	if err := r.Client.List(ctx, claims, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
-		return nil, err
-	}
-	for _, c := range claims.Items {
-		// The StatefulSet names a member's claim data-<pod>.
-		if pod, ok := strings.CutPrefix(c.Name, "data-"); ok && c.DeletionTimestamp.IsZero() {
+	for pod, c := range claims {
+		if c.DeletionTimestamp.IsZero() {
 			out[pod] = string(c.UID)
 		}
 	}
-	return out, nil
+	return out
+}
+
+// lingering names the ordinals at or above replicas whose pod or claim
+// still exists, terminating or not.
+func lingering(ec *etcdv1alpha1.EtcdCluster, replicas int32, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]bool {
+	out := map[string]bool{}
+	for name := range pods {
+		if podOrdinal(ec, name) >= replicas {
+			out[name] = true
+		}
+	}
+	for name := range claims {
+		if podOrdinal(ec, name) >= replicas {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// pruneClaims deletes the claims above the StatefulSet's replicas that no
+// etcd member owns: a removed member's data, which a later member of the
+// same ordinal would otherwise start on (and etcd refuses: the member was
+// removed). The StatefulSet's whenScaled: Delete policy usually gets there
+// first, but not when a scale-up races the old pod's termination.
+func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, replicas int32, claims map[string]*corev1.PersistentVolumeClaim, c *etcd.Cluster) error {
+	if c == nil || replicas < 0 {
+		return nil // Without etcd's member list, nothing is known to be unowned.
+	}
+	members := map[string]bool{}
+	namer := r.namer(ec)
+	for _, m := range c.Members {
+		members[namer.Name(m)] = true
+	}
+	for pod, claim := range claims {
+		if podOrdinal(ec, pod) < replicas || members[pod] || !claim.DeletionTimestamp.IsZero() {
+			continue
+		}
+		err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID})
+		if client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting the claim %s of removed member %s: %w", claim.Name, pod, err)
+		}
+		logf.FromContext(ctx).Info("deleted the claim of a removed member", "claim", claim.Name)
+	}
+	return nil
 }
 
 // dataLost names the members whose data now lives on something other than

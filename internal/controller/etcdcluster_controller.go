@@ -126,10 +126,11 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	data, err := r.dataUIDs(ctx, ec, pods)
+	claims, err := r.memberClaims(ctx, ec)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	data := dataUIDs(ec, pods, claims)
 	endpoints := r.clientEndpoints(ec, replicas, pods)
 	cluster := r.inspect(ctx, ec, endpoints, pods)
 
@@ -138,6 +139,9 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	var stepErr, applyErr error
 	var step membership.Step
 	if !ec.Spec.Paused {
+		if err := r.pruneClaims(ctx, ec, replicas, claims, cluster); err != nil {
+			return reconcile.Result{}, err
+		}
 		step = membership.Plan(membership.Input{
 			Namer:         namer,
 			Size:          ec.Spec.Size,
@@ -146,6 +150,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			Cluster:       cluster,
 			KnownMembers:  statusMemberNames(ec),
 			DataLost:      dataLost(ec, data),
+			Lingering:     lingering(ec, replicas, pods, claims),
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked

@@ -74,6 +74,11 @@ type Input struct {
 	KnownMembers []string
 	// DataLost names members whose pod came back without their data.
 	DataLost map[string]bool
+	// Lingering names the pods of ordinals at or above Replicas whose pod
+	// or claim still exists: a removed member's, on its way out. A member
+	// is not added there until both are gone, or its pod would start on
+	// the removed member's data, or the StatefulSet would not start it.
+	Lingering map[string]bool
 	// MaxLearnerLag is how far behind the leader's raft index a learner may
 	// be and still be promoted.
 	MaxLearnerLag uint64
@@ -111,6 +116,9 @@ func plan(in Input) Step {
 	// A member exists for an ordinal without a pod: an add whose replica
 	// bump did not happen yet. Run its pod.
 	if top := highestOrdinal(in.Namer.Cluster, names); top >= in.Replicas {
+		if pod := podName(in.Namer.Cluster, top); in.Lingering[pod] {
+			return Step{Membership: hold, Blocked: lingeringMessage(pod)}
+		}
 		hold.Replicas = top + 1
 		return Step{Membership: hold}
 	}
@@ -191,6 +199,9 @@ func plan(in Input) Step {
 	}
 	if in.Size > in.Replicas {
 		next := podName(in.Namer.Cluster, in.Replicas)
+		if in.Lingering[next] {
+			return Step{Membership: hold, Blocked: lingeringMessage(next)}
+		}
 		grown := hold
 		grown.Replicas = in.Replicas + 1
 		grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), next))
@@ -246,6 +257,10 @@ func byName(n Namer, ms []etcd.Member) map[string]etcd.Member {
 		out[n.Name(m)] = m
 	}
 	return out
+}
+
+func lingeringMessage(pod string) string {
+	return fmt.Sprintf("waiting for the pod and claim of removed member %s to be deleted", pod)
 }
 
 func podName(cluster string, ordinal int32) string {

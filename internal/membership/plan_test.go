@@ -305,6 +305,31 @@ func TestPlan(t *testing.T) {
 			want: Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
 		},
 		{
+			name: "half-done add waits for a removed member's pod or claim still there",
+			in: Input{Size: 5, Replicas: 3, Formed: true, MaxLearnerLag: lag, Lingering: map[string]bool{"demo-3": true},
+				Cluster: snapshot(append(voters(3), unstarted(3))...)},
+			want:        Step{Membership: existing(3, pods(4)...), Current: existing(3, pods(4)...)},
+			wantBlocked: "removed member demo-3",
+		},
+		{
+			name: "scale up right after a scale-down waits for the removed member's pod and claim",
+			in: Input{Size: 3, Replicas: 1, Formed: true, Lingering: map[string]bool{"demo-1": true},
+				Cluster: snapshot(voters(1)...)},
+			want:        Step{Membership: existing(1, "demo-0"), Current: existing(1, "demo-0")},
+			wantBlocked: "removed member demo-1",
+		},
+		{
+			name: "a lingering pod above the next ordinal does not block",
+			in:   Input{Size: 3, Replicas: 1, Formed: true, Lingering: map[string]bool{"demo-2": true}, Cluster: snapshot(voters(1)...)},
+			want: Step{
+				Action:     ActionAddLearner,
+				Target:     "demo-1",
+				PeerURL:    peerURL("demo-1"),
+				Membership: existing(2, "demo-0", "demo-1"),
+				Current:    existing(1, "demo-0"),
+			},
+		},
+		{
 			name: "half-done remove: the pod runs, its member is gone",
 			in:   Input{Size: 2, Replicas: 3, Formed: true, Cluster: snapshot(voters(2)...)},
 			want: Step{Membership: existing(2, "demo-0", "demo-1"), Current: existing(2, "demo-0", "demo-1")},

@@ -288,10 +288,7 @@ func noteStatus(trail []statusNote, at time.Duration, ec *etcdv1alpha1.EtcdClust
 
 // awaitRemovedClaims waits until only the claims of ordinals below ec's
 // size are left, and records how long that took after the scale-down
-// step s was done. The StatefulSet controller does not create a pod while
-// the claim of the member removed at that ordinal still exists, and does
-// not look again when that claim goes: a scale-up right after a scale-down
-// can stall (see the spec "scales up right after a scale-down").
+// step was done: a removed member's data must not outlive it.
 func awaitRemovedClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32) {
 	t := targetOf(ec)
 	want := map[string]bool{}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -80,22 +79,15 @@ var _ = Describe("Scaling with a client writing", func() {
 		expectConverged(ctx, ec, w, 1)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	// A known operator bug, skipped unless E2E_KNOWN_BUGS is set. The
-	// operator raises replicas for ordinal n as soon as the scale-down is
-	// Running, while pod n is still terminating and the removed member's
-	// claim (whenScaled: Delete) not deleted yet. The StatefulSet
-	// controller then either never creates pod n (it waits while the claim
-	// is owned by the old pod and does not look again when the claim goes:
-	// it does not watch claims), or, seeing ordinal n back in range, takes
-	// the old pod's owner reference off the claim, which is never deleted:
-	// the new pod starts on the removed member's data and crash-loops
-	// ("the member has been permanently removed from the cluster"). Either
-	// way the learner never starts. Holding the claims with a finalizer
-	// until the old pods are gone makes one of the two happen every time.
+	// A scale-up edited as soon as a scale-down is Running finds pod n
+	// still terminating and the removed member's claim not deleted yet.
+	// Raising replicas then would stall the StatefulSet (it does not
+	// create a pod while the old claim is there, and does not look again
+	// when it goes) or hand the new pod the removed member's data (etcd
+	// refuses it). The operator deletes the claim and waits for both to go
+	// before adding the member. Holding the claims with a finalizer until
+	// the old pods are gone makes that race happen every time.
 	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
-		if os.Getenv("E2E_KNOWN_BUGS") == "" {
-			Skip("known operator bug: a scale-up right after a scale-down stalls (set E2E_KNOWN_BUGS=1 to run)")
-		}
 		ns := newNamespace(ctx, "downup")
 		ec := newEtcdCluster(ns, "downup", 3)
 		t := createCluster(ctx, ec)

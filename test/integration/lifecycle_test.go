@@ -120,6 +120,36 @@ var _ = Describe("Scaling through etcd membership", func() {
 		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
 	})
 
+	It("deletes a removed member's leftover claim, and adds a member on that ordinal only once it is gone", func(ctx SpecContext) {
+		ec := runningCluster(ctx, "regrow", 1)
+		// The claim of a member removed by an earlier scale-down, still
+		// there: held by a finalizer, as pvc-protection holds it while the
+		// old pod terminates.
+		claim := &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: "data-regrow-1", Finalizers: []string{"test.etcd.io/hold"},
+				Labels: map[string]string{"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": ec.Name, "app.kubernetes.io/managed-by": "etcd-operator"}},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			},
+		}
+		Expect(k8sClient.Create(ctx, claim)).To(Succeed())
+		Expect(update(ctx, ec, func(got *etcdv1alpha1.EtcdCluster) { got.Spec.Size = 2 })).To(Succeed())
+
+		Eventually(func() bool {
+			Expect(get(ctx, ec.Namespace, "data-regrow-1", claim)).To(Succeed())
+			return claim.DeletionTimestamp != nil
+		}, timeout, interval).Should(BeTrue(), "the operator deletes the removed member's claim")
+		cli := etcdClient(ec)
+		Consistently(func() []bool { return learnerFlags(ctx, cli) }, 2*time.Second, interval).Should(Equal([]bool{false}),
+			"no member is added while the old claim could hand it the removed member's data")
+		Expect(condition(fetch(ctx, ec), etcdv1alpha1.ConditionProgressing).Message).To(ContainSubstring("removed member regrow-1"))
+
+		claim.Finalizers = nil
+		Expect(k8sClient.Update(ctx, claim)).To(Succeed())
+		Eventually(func() []bool { return learnerFlags(ctx, cli) }, timeout, interval).Should(Equal([]bool{false, true}))
+	})
+
 	It("refuses to scale an unhealthy cluster and says why", func(ctx SpecContext) {
 		ec := runningCluster(ctx, "blocked", 3)
 		startedMembers(ec).Stop("blocked-2")
