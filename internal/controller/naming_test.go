@@ -1,10 +1,14 @@
 package controller
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
 func TestPodIPEndpoints(t *testing.T) {
@@ -18,5 +22,25 @@ func TestPodIPEndpoints(t *testing.T) {
 	want := []string{"http://10.0.0.7:2379", "http://[fd00::2]:2379"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("PodIPEndpoints = %v, want %v (pods without an address or not created are left out)", got, want)
+	}
+}
+
+func TestLingering(t *testing.T) {
+	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Name: "c"}}
+	pods := map[string]*corev1.Pod{"c-0": {}, "c-1": {}, "c-3": {}, "other-7": {}}
+	claims := map[string]*corev1.PersistentVolumeClaim{"c-0": {}, "c-2": {}, "c-01": {}}
+	got := lingering(ec, 1, pods, claims)
+	want := map[string]bool{"c-1": true, "c-2": true, "c-3": true}
+	if !maps.Equal(got, want) {
+		t.Fatalf("lingering(replicas=1) = %v, want %v (ordinals >= 1 with a pod or a claim; names of other clusters ignored)", got, want)
+	}
+}
+
+func TestPodOrdinal(t *testing.T) {
+	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Name: "etcd-a"}}
+	for name, want := range map[string]int32{"etcd-a-0": 0, "etcd-a-12": 12, "etcd-a-01": -1, "etcd-a-": -1, "etcd-a-x": -1, "etcd-b-1": -1, "etcd-a-1-2": -1} {
+		if got := podOrdinal(ec, name); got != want {
+			t.Errorf("podOrdinal(%q) = %d, want %d", name, got, want)
+		}
 	}
 }
