@@ -147,3 +147,7 @@ olm-install: ## Install OLM v0.33.0 on the local cluster, offline (idempotent).
 .PHONY: olm-uninstall
 olm-uninstall: ## Remove OLM (and every operator it installed) from the local cluster.
 	hack/olm/install.sh --uninstall
+
+.PHONY: test-olm
+test-olm: ## OLM suite (test/olm): catalog, Subscription, the 3-member sample, upgrade to 0.1.1; prints the timings.
+	hack/olm/test.sh

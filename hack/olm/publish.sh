@@ -82,6 +82,14 @@ log "operator image (hack/operator-image.sh, not imported into containerd)"
 operator_tar=$(NO_IMPORT=1 "${repo}/hack/operator-image.sh" "${operator_tag}" | tail -n 1)
 [[ -f ${operator_tar} ]] || die "hack/operator-image.sh did not print an image tarball"
 crane push "${operator_tar}" "${operator_tag}" > /dev/null 2>&1 || die "crane push ${operator_tag} failed"
+# A label of its own, so that this image never has the same image ID (config digest) as
+# the identical build that hack/operator-image.sh imports as etcd-operator:v0.1.0 for
+# config/default. Otherwise, once the kubelet has pulled it from the registry, its
+# pull record (KubeletEnsureSecretPulledImages, policy NeverVerifyPreloadedImages)
+# covers that image ID for this registry's name only, and every later pod that runs
+# etcd-operator:v0.1.0 must "re-verify" by pulling from docker.io: ErrImagePull.
+crane mutate "${operator_tag}" --label "io.etcd-operator.published-by=hack/olm/publish.sh" \
+  -t "${operator_tag}" > /dev/null 2>&1 || die "crane mutate ${operator_tag} failed"
 operator_ref=$(ref_of "${operator_tag}")
 echo "operator - ${operator_ref}"
 
