@@ -76,7 +76,7 @@ undeploy: $(KUSTOMIZE) ## Delete what deploy applied.
 ##@ Tests
 
 .PHONY: test
-test: test-unit test-integration test-e2e ## All tests: unit, integration (envtest, embedded etcd), end-to-end (local cluster).
+test: test-unit test-integration test-e2e test-olm ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
 
 .PHONY: test-unit
 test-unit: ## Unit tests of pure logic and golden chart renders.
