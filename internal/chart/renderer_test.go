@@ -311,8 +311,10 @@ func TestRenderContent(t *testing.T) {
 			if got := container(t, sts)["image"]; got != "quay.io/coreos/etcd:v3.7.3" {
 				t.Errorf("image = %v, want quay.io/coreos/etcd:v3.7.3", got)
 			}
-			if got := str(t, sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"); got != "Delete" {
-				t.Errorf("whenDeleted = %q, want Delete", got)
+			// The operator's finalizer applies reclaimPolicy Delete; the
+			// StatefulSet's own policy would race the scheduler's binding.
+			if got := str(t, sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"); got != "Retain" {
+				t.Errorf("whenDeleted = %q, want Retain", got)
 			}
 			if got := str(t, sts, "spec", "template", "spec", "containers"); !strings.Contains(got, "path: /readyz") {
 				t.Errorf("3.7 probes do not use /readyz:\n%s", got)

@@ -65,7 +65,12 @@ func For(ec *etcdv1alpha1.EtcdCluster, m Membership) (map[string]any, error) {
 }
 
 func storage(s etcdv1alpha1.StorageSpec) map[string]any {
-	out := map[string]any{"type": string(s.Type), "reclaimPolicy": string(s.ReclaimPolicy)}
+	// spec.storage.reclaimPolicy is applied by the operator's finalizer,
+	// not by the StatefulSet: with whenDeleted: Delete the StatefulSet
+	// controller rewrites every new claim's owner references while the
+	// scheduler binds it, the scheduler's update conflicts, and each pod
+	// waits out a scheduling back-off (about 3 s at every creation).
+	out := map[string]any{"type": string(s.Type), "reclaimPolicy": string(etcdv1alpha1.ReclaimRetain)}
 	if s.Size != nil {
 		out["size"] = s.Size.String()
 	}

@@ -59,7 +59,7 @@ func defaultValues() map[string]any {
 		"storage": map[string]any{
 			"type":          "PersistentVolume",
 			"size":          "1Gi",
-			"reclaimPolicy": "Delete",
+			"reclaimPolicy": "Retain", // the finalizer applies spec.storage.reclaimPolicy (Delete)
 		},
 		"etcd": map[string]any{
 			"heartbeatInterval":       float64(100),
