@@ -12,6 +12,7 @@ import (
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/membership"
 )
 
 // memberPods are the cluster's pods in the cache, by name.
@@ -80,12 +81,12 @@ func dataUIDs(ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod, claims 
 func lingering(ec *etcdv1alpha1.EtcdCluster, replicas int32, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]bool {
 	out := map[string]bool{}
 	for name := range pods {
-		if podOrdinal(ec, name) >= replicas {
+		if membership.Ordinal(ec.Name, name) >= replicas {
 			out[name] = true
 		}
 	}
 	for name := range claims {
-		if podOrdinal(ec, name) >= replicas {
+		if membership.Ordinal(ec.Name, name) >= replicas {
 			out[name] = true
 		}
 	}
@@ -107,7 +108,7 @@ func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, ec *etcdv1alpha
 		members[namer.Name(m)] = true
 	}
 	for pod, claim := range claims {
-		if podOrdinal(ec, pod) < replicas || members[pod] || !claim.DeletionTimestamp.IsZero() {
+		if membership.Ordinal(ec.Name, pod) < replicas || members[pod] || !claim.DeletionTimestamp.IsZero() {
 			continue
 		}
 		err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID})

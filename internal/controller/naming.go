@@ -3,8 +3,6 @@ package controller
 import (
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -52,20 +50,6 @@ func PodIPEndpoints(_ *etcdv1alpha1.EtcdCluster, pods []MemberPod) []string {
 		}
 	}
 	return eps
-}
-
-// podOrdinal is the StatefulSet ordinal of ec's pod called name, -1 for a
-// name that is not one.
-func podOrdinal(ec *etcdv1alpha1.EtcdCluster, name string) int32 {
-	rest, ok := strings.CutPrefix(name, ec.Name+"-")
-	if !ok {
-		return -1
-	}
-	n, err := strconv.ParseInt(rest, 10, 32)
-	if err != nil || n < 0 || strconv.FormatInt(n, 10) != rest {
-		return -1
-	}
-	return int32(n)
 }
 
 // clientEndpoint is the URL applications use.

@@ -35,12 +35,3 @@ func TestLingering(t *testing.T) {
 		t.Fatalf("lingering(replicas=1) = %v, want %v (ordinals >= 1 with a pod or a claim; names of other clusters ignored)", got, want)
 	}
 }
-
-func TestPodOrdinal(t *testing.T) {
-	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Name: "etcd-a"}}
-	for name, want := range map[string]int32{"etcd-a-0": 0, "etcd-a-12": 12, "etcd-a-01": -1, "etcd-a-": -1, "etcd-a-x": -1, "etcd-b-1": -1, "etcd-a-1-2": -1} {
-		if got := podOrdinal(ec, name); got != want {
-			t.Errorf("podOrdinal(%q) = %d, want %d", name, got, want)
-		}
-	}
-}

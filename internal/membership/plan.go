@@ -172,7 +172,7 @@ func plan(in Input) Step {
 		}
 		// A learner the spec no longer wants (scale-up canceled) goes
 		// without waiting for a pod that may never start.
-		if ordinal(in.Namer.Cluster, n) >= in.Size {
+		if Ordinal(in.Namer.Cluster, n) >= in.Size {
 			shrunk := hold
 			shrunk.InitialMembers = without(hold.InitialMembers, n)
 			return Step{Action: ActionRemove, Target: n, TargetID: m.ID, Membership: shrunk, Current: hold}
@@ -267,8 +267,9 @@ func podName(cluster string, ordinal int32) string {
 	return cluster + "-" + strconv.Itoa(int(ordinal))
 }
 
-// ordinal returns the pod ordinal of name, or -1 when name is not a pod of cluster.
-func ordinal(cluster, name string) int32 {
+// Ordinal returns the StatefulSet ordinal of cluster's pod called name, or
+// -1 when name is not a pod of cluster.
+func Ordinal(cluster, name string) int32 {
 	rest, ok := strings.CutPrefix(name, cluster+"-")
 	if !ok {
 		return -1
@@ -283,7 +284,7 @@ func ordinal(cluster, name string) int32 {
 func highestOrdinal(cluster string, names []string) int32 {
 	top := int32(-1)
 	for _, n := range names {
-		top = max(top, ordinal(cluster, n))
+		top = max(top, Ordinal(cluster, n))
 	}
 	return top
 }
@@ -315,7 +316,7 @@ func transferee(cluster string, members map[string]etcd.Member, size int32) uint
 	var best etcd.Member
 	bestOrdinal := int32(-1)
 	for n, m := range members {
-		o := ordinal(cluster, n)
+		o := Ordinal(cluster, n)
 		if o < 0 || o >= size || m.Learner || !m.Healthy() {
 			continue
 		}

@@ -540,8 +540,8 @@ func (w *world) scale(replicas int32) {
 	w.replicas = replicas
 	for i, m := range w.members {
 		name := namer.Name(m)
-		if m.Name == "" && ordinal(clusterName, name) < replicas {
-			w.members[i] = learner(int(ordinal(clusterName, name)), raftIndex)
+		if m.Name == "" && Ordinal(clusterName, name) < replicas {
+			w.members[i] = learner(int(Ordinal(clusterName, name)), raftIndex)
 		}
 	}
 }
@@ -637,8 +637,8 @@ func TestOrdinal(t *testing.T) {
 		{"http://demo-1.demo-peer.ns.svc.cluster.local:2380", -1},
 	}
 	for _, tt := range tests {
-		if got := ordinal(clusterName, tt.name); got != tt.want {
-			t.Errorf("ordinal(%q, %q) = %d, want %d", clusterName, tt.name, got, tt.want)
+		if got := Ordinal(clusterName, tt.name); got != tt.want {
+			t.Errorf("Ordinal(%q, %q) = %d, want %d", clusterName, tt.name, got, tt.want)
 		}
 	}
 }
