@@ -242,13 +242,11 @@ func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.Et
 		log.Info("etcd client not created", "error", err.Error())
 		return nil
 	}
+	// Each member's status is asked where the operator reaches its pod, not
+	// at the DNS name the member advertises (see PodIPEndpoints).
+	namer := r.namer(ec)
 	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts(), func(m etcd.Member) string {
-		// Where the operator reaches the pod, not the DNS name the member
-		// advertises (see PodIPEndpoints).
-		if eps := r.Endpoints(ec, []MemberPod{memberPod(r.namer(ec).Name(m), pods)}); len(eps) > 0 {
-			return eps[0]
-		}
-		return ""
+		return r.memberEndpoint(ec, namer, m, pods)
 	})
 	if err != nil {
 		log.V(1).Info("etcd did not answer", "error", err.Error())
@@ -342,12 +340,19 @@ func (r *EtcdClusterReconciler) replace(ctx context.Context, ec *etcdv1alpha1.Et
 
 // leaderEndpoint is the client URL of etcd's leader, "" when there is none.
 func (r *EtcdClusterReconciler) leaderEndpoint(ec *etcdv1alpha1.EtcdCluster, c *etcd.Cluster, pods map[string]*corev1.Pod) string {
+	namer := r.namer(ec)
 	for _, m := range c.Members {
 		if m.ID == c.LeaderID {
-			if eps := r.Endpoints(ec, []MemberPod{memberPod(r.namer(ec).Name(m), pods)}); len(eps) > 0 {
-				return eps[0]
-			}
+			return r.memberEndpoint(ec, namer, m, pods)
 		}
+	}
+	return ""
+}
+
+// memberEndpoint is the client URL of member m's pod, "" while it has none.
+func (r *EtcdClusterReconciler) memberEndpoint(ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, m etcd.Member, pods map[string]*corev1.Pod) string {
+	if eps := r.Endpoints(ec, []MemberPod{memberPod(namer.Name(m), pods)}); len(eps) > 0 {
+		return eps[0]
 	}
 	return ""
 }
