@@ -120,6 +120,35 @@ func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, ec *etcdv1alpha
 	return nil
 }
 
+// removedData names the pods whose etcd container stopped with status 0.
+// etcd exits that way when its server stopped itself, which it does once
+// told that the member its data belongs to was removed (rafthttp's
+// errMemberRemoved), and every restart on that data repeats it. As PID 1
+// it also exits 0 on SIGTERM (a liveness kill), so the plan acts on this
+// only for a learner that never answered or a pod without a member:
+// neither holds data the cluster needs.
+func removedData(pods map[string]*corev1.Pod) map[string]bool {
+	out := map[string]bool{}
+	for name, p := range pods {
+		if !p.DeletionTimestamp.IsZero() {
+			continue
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Name == etcdContainer && (exitedCleanly(cs.State) || exitedCleanly(cs.LastTerminationState)) {
+				out[name] = true
+			}
+		}
+	}
+	return out
+}
+
+// etcdContainer is the chart's name for the etcd container.
+const etcdContainer = "etcd"
+
+func exitedCleanly(s corev1.ContainerState) bool {
+	return s.Terminated != nil && s.Terminated.ExitCode == 0
+}
+
 // dataLost names the members whose data now lives on something other than
 // what held it when they were last healthy.
 func dataLost(ec *etcdv1alpha1.EtcdCluster, now map[string]string) map[string]bool {

@@ -150,11 +150,12 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			Cluster:       cluster,
 			KnownMembers:  statusMemberNames(ec),
 			DataLost:      dataLost(ec, data),
+			RemovedData:   removedData(pods),
 			Lingering:     lingering(ec, replicas, pods, claims),
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
-		if stepErr = r.execute(ctx, ec, endpoints, pods, cluster, step); stepErr != nil {
+		if stepErr = r.execute(ctx, ec, endpoints, pods, claims, cluster, step); stepErr != nil {
 			// The step is retried from the member list on the next pass;
 			// render what etcd has now, not what the step would give.
 			step.Membership = step.Current
@@ -291,10 +292,26 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 	return r.Renderer.Render(release(ec), vals)
 }
 
-// execute carries out step's etcd change. Each call is bounded by the
+// execute carries out step's etcd change, then gives the member's pod a
+// fresh start where the step asks for one. Each call is bounded by the
 // pool's call timeout; an error leaves the step to the next reconcile.
-func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, cluster *etcd.Cluster, step membership.Step) error {
+func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim, cluster *etcd.Cluster, step membership.Step) error {
 	if step.Action == membership.ActionNone {
+		return nil
+	}
+	if err := r.changeMembership(ctx, ec, endpoints, pods, cluster, step); err != nil {
+		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
+	}
+	if err := r.restart(ctx, ec, claims, step); err != nil {
+		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
+	}
+	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
+	return nil
+}
+
+// changeMembership makes step's change in etcd.
+func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, cluster *etcd.Cluster, step membership.Step) error {
+	if step.Action == membership.ActionReset {
 		return nil
 	}
 	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), endpoints)
@@ -312,28 +329,31 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.Et
 	case membership.ActionRemove:
 		err = ops.Remove(ctx, step.TargetID)
 	case membership.ActionReplace:
-		err = r.replace(ctx, ec, ops, step)
+		// A failure between the calls is finished by the plan on the next
+		// pass: a pod without a member is added back, and restarted.
+		if err = ops.Remove(ctx, step.TargetID); err == nil {
+			err = ops.AddLearner(ctx, step.PeerURL)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
-	}
-	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
-	return nil
+	return err
 }
 
-// replace swaps a member that lost its data for a new learner on the same
-// peer URL, then deletes its pod so that it starts over at once rather
-// than after a crash-loop back-off. A crash between the calls is finished
-// by the plan on the next pass (a pod without a member is added back).
-func (r *EtcdClusterReconciler) replace(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, ops etcd.Membership, step membership.Step) error {
-	if err := ops.Remove(ctx, step.TargetID); err != nil {
-		return err
+// restart deletes the claim and the pod of step's target when the step
+// says so. Whatever they hold then is no member's usable data (the plan
+// only asks after etcd's member for the pod changed or refused that
+// data), so deleting them by name is safe; the StatefulSet recreates both.
+func (r *EtcdClusterReconciler) restart(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, claims map[string]*corev1.PersistentVolumeClaim, step membership.Step) error {
+	if claim, ok := claims[step.Target]; ok && step.DeleteClaim && claim.DeletionTimestamp.IsZero() {
+		// The claim goes once its pod has: the StatefulSet waits for that
+		// before it creates the pod again, on a new claim.
+		if err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting the claim %s: %w", claim.Name, err)
+		}
+		logf.FromContext(ctx).Info("deleted a claim holding a removed member's data", "claim", claim.Name)
 	}
-	if err := ops.AddLearner(ctx, step.PeerURL); err != nil {
-		return err
+	if !step.RestartPod {
+		return nil
 	}
-	// Whichever pod runs there now has no usable data: deleting it by name
-	// is safe, and the StatefulSet starts a fresh one.
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: step.Target}}
 	return client.IgnoreNotFound(r.Client.Delete(ctx, pod))
 }

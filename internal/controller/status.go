@@ -121,11 +121,14 @@ func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (strin
 
 // memberStatuses reports etcd's members. A healthy member records what
 // holds its data now; an unhealthy one keeps what held it last time it was
-// healthy, which is how a member that lost its data is told apart.
+// healthy, which is how a member that lost its data is told apart. The
+// record is kept per member ID, not per pod: the new member that replaced
+// one on the same pod has held no data yet, and must not be taken for the
+// old one that lost it (and be replaced again) before it is first healthy.
 func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1.MemberStatus, data map[string]string) []etcdv1alpha1.MemberStatus {
 	prevData := map[string]string{}
 	for _, m := range prev {
-		prevData[m.Name] = m.DataUID
+		prevData[m.ID] = m.DataUID
 	}
 	out := make([]etcdv1alpha1.MemberStatus, 0, len(c.Members))
 	for _, m := range c.Members {
@@ -140,7 +143,7 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1
 			RaftIndexLag: int64(c.RaftLag(m)),
 			Errors:       m.Errors,
 		}
-		ms.DataUID = prevData[ms.Name]
+		ms.DataUID = prevData[ms.ID]
 		// A terminating pod is not in data: keep the last known holder.
 		if uid, ok := data[ms.Name]; ok && ms.Healthy && !ms.Learner {
 			ms.DataUID = uid

@@ -35,6 +35,9 @@ const (
 	// as a learner with the same peer URL, so that its pod joins as a new
 	// member instead of crash-looping on a raft log it no longer has.
 	ActionReplace Action = "Replace"
+	// ActionReset changes nothing in etcd: it gives the learner Target's
+	// pod fresh storage, because the data there is a removed member's.
+	ActionReset Action = "Reset"
 )
 
 // Step is the next thing to do.
@@ -54,6 +57,13 @@ type Step struct {
 	Current values.Membership
 	// Blocked explains why a wanted change waits (unhealthy cluster).
 	Blocked string
+	// RestartPod deletes Target's pod once Action succeeded, so that it
+	// starts over at once as the member etcd now has for it rather than
+	// after a crash-loop back-off, and without the EmptyDir it had.
+	RestartPod bool
+	// DeleteClaim deletes Target's claim before its pod restarts: it holds
+	// a removed member's data, which etcd refuses to start on.
+	DeleteClaim bool
 }
 
 // Input is what the controller observed.
@@ -74,6 +84,12 @@ type Input struct {
 	KnownMembers []string
 	// DataLost names members whose pod came back without their data.
 	DataLost map[string]bool
+	// RemovedData names the pods whose etcd stopped itself, as it does when
+	// the member its data belongs to was removed from the cluster (and
+	// again on every restart on that data). Only acted on for a learner
+	// that never answered or a pod without a member, which hold no data
+	// the cluster needs, as the same exit follows a SIGTERM.
+	RemovedData map[string]bool
 	// Lingering names the pods of ordinals at or above Replicas whose pod
 	// or claim still exists: a removed member's, on its way out. A member
 	// is not added there until both are gone, or its pod would start on
@@ -135,10 +151,14 @@ func plan(in Input) Step {
 		}
 		if i < in.Size {
 			// A replacement half done, or a member removed by hand: add
-			// it back so that its pod can join.
+			// it back, then restart its pod, whose etcd can only have
+			// failed (no member for it) or run a removed member's data.
 			grown := hold
 			grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), pod))
-			return Step{Action: ActionAddLearner, Target: pod, PeerURL: in.Namer.PeerURL(pod), Membership: grown, Current: hold}
+			return Step{
+				Action: ActionAddLearner, Target: pod, PeerURL: in.Namer.PeerURL(pod), Membership: grown, Current: hold,
+				RestartPod: true, DeleteClaim: in.RemovedData[pod],
+			}
 		}
 	}
 
@@ -162,7 +182,10 @@ func plan(in Input) Step {
 		if healthyOthers < voters/2+1 {
 			return Step{Membership: hold, Blocked: fmt.Sprintf("member %s lost its data; replacing it would lose quorum", n)}
 		}
-		return Step{Action: ActionReplace, Target: n, TargetID: m.ID, PeerURL: in.Namer.PeerURL(n), Membership: hold, Current: hold}
+		return Step{
+			Action: ActionReplace, Target: n, TargetID: m.ID, PeerURL: in.Namer.PeerURL(n), Membership: hold, Current: hold,
+			RestartPod: true, DeleteClaim: in.RemovedData[n],
+		}
 	}
 
 	for _, n := range hold.InitialMembers {
@@ -176,6 +199,12 @@ func plan(in Input) Step {
 			shrunk := hold
 			shrunk.InitialMembers = without(hold.InitialMembers, n)
 			return Step{Action: ActionRemove, Target: n, TargetID: m.ID, Membership: shrunk, Current: hold}
+		}
+		// Its pod runs a removed member's data (a replacement whose pod
+		// started as the old member before the swap): etcd will never
+		// start there, so the pod gets fresh storage.
+		if !m.Reached && in.RemovedData[n] {
+			return Step{Action: ActionReset, Target: n, TargetID: m.ID, Membership: hold, Current: hold, RestartPod: true, DeleteClaim: true}
 		}
 		// One change at a time: a learner is promoted before anything else.
 		if !m.Reached || !caughtUp(m, in.Cluster, in.MaxLearnerLag) {

@@ -63,6 +63,11 @@ func unstarted(i int) etcd.Member {
 	}
 }
 
+// down is the voter of pod i, not answering.
+func down(i int) etcd.Member {
+	return edit(voter(i), func(m *etcd.Member) { m.Reached, m.Errors = false, []string{"context deadline exceeded"} })
+}
+
 // edit returns m changed by f.
 func edit(m etcd.Member, f func(*etcd.Member)) etcd.Member {
 	f(&m)
@@ -335,6 +340,63 @@ func TestPlan(t *testing.T) {
 			want: Step{Membership: existing(2, "demo-0", "demo-1"), Current: existing(2, "demo-0", "demo-1")},
 		},
 		{
+			name: "a voter whose data is gone is replaced, and its pod restarted",
+			in: Input{Size: 3, Replicas: 3, Formed: true, DataLost: map[string]bool{"demo-2": true},
+				Cluster: snapshot(voter(0), leading(voter(1)), down(2))},
+			want: Step{
+				Action: ActionReplace, Target: "demo-2", TargetID: memberID(2), PeerURL: peerURL("demo-2"),
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true,
+			},
+		},
+		{
+			name: "a voter whose data is gone waits while replacing it would lose quorum",
+			in: Input{Size: 3, Replicas: 3, Formed: true, DataLost: map[string]bool{"demo-2": true},
+				Cluster: snapshot(leading(voter(0)), down(1), down(2))},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "would lose quorum",
+		},
+		{
+			name: "a healthy voter is not replaced, whatever its data holder says",
+			in: Input{Size: 3, Replicas: 3, Formed: true, DataLost: map[string]bool{"demo-2": true},
+				Cluster: snapshot(voters(3)...)},
+			want: Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+		},
+		{
+			name: "a replacement half done: the pod without a member is added back and restarted",
+			in:   Input{Size: 3, Replicas: 3, Formed: true, Cluster: snapshot(voters(2)...)},
+			want: Step{
+				Action: ActionAddLearner, Target: "demo-2", PeerURL: peerURL("demo-2"),
+				Membership: existing(3, pods(3)...), Current: existing(3, "demo-0", "demo-1"), RestartPod: true,
+			},
+		},
+		{
+			name: "a pod without a member that ran a removed member's data also loses its claim",
+			in: Input{Size: 3, Replicas: 3, Formed: true, RemovedData: map[string]bool{"demo-2": true},
+				Cluster: snapshot(voters(2)...)},
+			want: Step{
+				Action: ActionAddLearner, Target: "demo-2", PeerURL: peerURL("demo-2"),
+				Membership: existing(3, pods(3)...), Current: existing(3, "demo-0", "demo-1"), RestartPod: true, DeleteClaim: true,
+			},
+		},
+		{
+			name: "a learner whose pod runs a removed member's data gets fresh storage",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, RemovedData: map[string]bool{"demo-2": true},
+				Cluster: snapshot(append(voters(2), unstarted(2))...)},
+			want: Step{
+				Action: ActionReset, Target: "demo-2", TargetID: memberID(2),
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true, DeleteClaim: true,
+			},
+		},
+		{
+			name: "a learner that answers is promoted, whatever its pod's last exit",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, RemovedData: map[string]bool{"demo-2": true},
+				Cluster: snapshot(append(voters(2), learner(2, raftIndex))...)},
+			want: Step{
+				Action: ActionPromote, Target: "demo-2", TargetID: memberID(2),
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...),
+			},
+		},
+		{
 			name: "etcd unreachable holds the known members",
 			in: Input{Size: 5, Replicas: 3, Formed: true,
 				KnownMembers: []string{"demo-2", "demo-0", "demo-1"}},
@@ -365,8 +427,8 @@ func TestPlan(t *testing.T) {
 }
 
 func describe(s Step) string {
-	return fmt.Sprintf("{Action:%q Target:%q TargetID:%x TransferTo:%x PeerURL:%q Membership:%+v Current:%+v}",
-		s.Action, s.Target, s.TargetID, s.TransferTo, s.PeerURL, s.Membership, s.Current)
+	return fmt.Sprintf("{Action:%q Target:%q TargetID:%x TransferTo:%x PeerURL:%q Membership:%+v Current:%+v RestartPod:%v DeleteClaim:%v}",
+		s.Action, s.Target, s.TargetID, s.TransferTo, s.PeerURL, s.Membership, s.Current, s.RestartPod, s.DeleteClaim)
 }
 
 func TestPlanDoesNotModifyInput(t *testing.T) {

@@ -21,6 +21,7 @@ const (
 	writeGapSpec        = "write.gapMax.spec"
 	recoverDataWipedPV  = "recover.datawiped.pv"
 	recoverTwoPodsPV    = "recover.twopods.pv"
+	recoverRemovedPV    = "recover.removedByHand.pv"
 	recoverOpKilledAdd  = "recover.operatorKilled.afterAdd"
 	recoverOpKilledRm   = "recover.operatorKilled.afterRemove"
 	createNothingBroken = "create.3m.pv.nothingBroken.running"
@@ -37,6 +38,7 @@ func init() {
 		writeGapSpec:           "longest interval without an acknowledged write over a whole spec with a continuous writer",
 		recoverDataWipedPV:     "member's claim and pod deleted -> replaced by a new member, all healthy (PersistentVolume)",
 		recoverTwoPodsPV:       "two of three pods deleted at once -> all members healthy again, same IDs (PersistentVolume)",
+		recoverRemovedPV:       "a follower's member removed by hand (its etcd stops on the removed member's data) -> a new member on fresh storage, all healthy (PersistentVolume)",
 		recoverOpKilledAdd:     "operator killed when a learner appeared (3->5) -> 5 healthy voters, Running",
 		recoverOpKilledRm:      "operator killed when a member was removed (5->3) -> 3 healthy voters, Running, claims gone",
 		createNothingBroken:    "apply -> Running and all members healthy, 3 members, while no other cluster is broken",

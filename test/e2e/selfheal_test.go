@@ -98,6 +98,61 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
+	// etcd stops a removed member for good: every restart on its data
+	// stops again. The operator adds the pod back as a new member and
+	// gives it fresh storage (a new claim), which also finishes a
+	// replacement cut short between its remove and its add.
+	It("re-adds a member removed by hand as a new member on fresh storage", func(ctx SpecContext) {
+		ns := newNamespace(ctx, "removed")
+		ec := newEtcdCluster(ns, "rm", 3)
+		t := createCluster(ctx, ec)
+		expectRunning(ctx, ec, statusBound)
+		w := startWriter(ctx, t, "rm")
+		before := expectHealthy(ctx, t)
+		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
+		victim := before.followers()[0]
+		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data-" + victim.Pod}}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), claim)).To(Succeed())
+		oldClaim := claim.UID
+
+		By("removing the member of " + victim.Pod + " with clientv3, as an admin would")
+		c, err := newEtcdClient(before.leader().endpoint())
+		Expect(err).NotTo(HaveOccurred())
+		defer func() { _ = c.Close() }()
+		var t0 time.Time
+		// etcd refuses a removal until its members have been connected
+		// for 5 s (strict reconfig check): retried, as an admin would.
+		Eventually(ctx, func() error {
+			t0 = time.Now()
+			_, err := c.MemberRemove(ctx, victim.ID())
+			return err
+		}).WithTimeout(30*time.Second).WithPolling(time.Second).Should(Succeed(), "removing the member of %s", victim.Pod)
+		var after clusterState
+		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
+			st, err := t.observe(ctx)
+			if err != nil {
+				return err
+			}
+			after = st
+			if m := st.member(victim.Pod); m.ID() == victim.ID() {
+				return fmt.Errorf("%s still answers as the removed member %x", victim.Pod, victim.ID())
+			}
+			return st.healthy(t.Size)
+		})
+		recordMeasurement(recoverRemovedPV, secs, recoveryBound)
+		Expect(err).NotTo(HaveOccurred(), "member of %s removed: no new member in its place within %s", victim.Pod, recoveryBound)
+		for _, m := range before.Members {
+			if m.Pod != victim.Pod {
+				Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
+			}
+		}
+		expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
+		newClaim := &corev1.PersistentVolumeClaim{}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), newClaim)).To(Succeed())
+		Expect(newClaim.UID).NotTo(Equal(oldClaim), "a fresh claim for %s", victim.Pod)
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(specTimeout))
+
 	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
 		ns := newNamespace(ctx, "twopods")
 		ec := newEtcdCluster(ns, "two", 3)

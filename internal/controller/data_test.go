@@ -1,0 +1,41 @@
+package controller
+
+import (
+	"reflect"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestRemovedData(t *testing.T) {
+	exited := func(code int32) corev1.ContainerState {
+		return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code}}
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	pod := func(name, container string, state, last corev1.ContainerState) *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{
+				{Name: container, State: state, LastTerminationState: last},
+			}},
+		}
+	}
+	deleting := pod("c-5", etcdContainer, exited(0), corev1.ContainerState{})
+	now := metav1.Now()
+	deleting.DeletionTimestamp = &now
+
+	pods := map[string]*corev1.Pod{
+		"c-0": pod("c-0", etcdContainer, running, corev1.ContainerState{}),
+		"c-1": pod("c-1", etcdContainer, running, exited(0)),                   // restarted after stopping itself
+		"c-2": pod("c-2", etcdContainer, exited(0), corev1.ContainerState{}),   // stopped itself, not restarted yet
+		"c-3": pod("c-3", etcdContainer, running, exited(2)),                   // a panic: not this
+		"c-4": pod("c-4", "sidecar", exited(0), corev1.ContainerState{}),       // not etcd
+		"c-5": deleting,                                                        // on its way out
+		"c-6": pod("c-6", etcdContainer, corev1.ContainerState{}, exited(137)), // killed
+	}
+	want := map[string]bool{"c-1": true, "c-2": true}
+	if got := removedData(pods); !reflect.DeepEqual(got, want) {
+		t.Fatalf("removedData = %v, want %v", got, want)
+	}
+}
