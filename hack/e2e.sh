@@ -38,6 +38,14 @@ else
   echo "no timings: the suite did not get to write them"
 fi
 if [[ -d ${artifacts} ]]; then
+  # CI keeps only part of the output: repeat the failed specs' state here,
+  # at the end, bounded (objects, events and etcd logs, then the end of the
+  # operator's log).
+  for f in "${artifacts}"/*.txt; do
+    step "diagnostics ${f}"
+    awk '/^--- operator log/{exit} {print}' "${f}" | head -n 300
+    awk '/^--- operator log/{on=1} on' "${f}" | tail -n 80
+  done
   echo "diagnostics of failed specs: ${artifacts}/"
 fi
 echo

@@ -246,6 +246,7 @@ func dumpDiagnostics(ctx context.Context, ns string, since time.Time) {
 			fmt.Fprintf(&b, "%s %s %s/%s %s: %s\n", eventTime(e).Format(time.RFC3339), e.Type, e.Regarding.Kind, e.Regarding.Name, e.Reason, e.Note)
 		}
 	}
+	b.WriteString(podLogTails(ctx, pods.Items))
 	b.WriteString(operatorLog(ctx, since))
 	GinkgoWriter.Print(b.String())
 	dir := filepath.Join(repoRoot, "_output", "e2e-artifacts")
@@ -262,6 +263,36 @@ func eventTime(e eventsv1.Event) time.Time {
 		return e.CreationTimestamp.Time
 	}
 	return e.DeprecatedLastTimestamp.Time
+}
+
+// podLogTailLines bounds each etcd container log in the diagnostics: the
+// end holds why a member stopped (a panic on a lost raft log, a refused join).
+const podLogTailLines = int64(40)
+
+// podLogTails is the end of each pod's etcd log, and of its previous
+// container's when it restarted.
+func podLogTails(ctx context.Context, pods []corev1.Pod) string {
+	var b strings.Builder
+	for _, p := range pods {
+		restarted := false
+		for _, cs := range p.Status.ContainerStatuses {
+			restarted = restarted || cs.RestartCount > 0
+		}
+		for _, previous := range []bool{true, false} {
+			if previous && !restarted {
+				continue
+			}
+			tail := podLogTailLines
+			raw, err := clientset.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &tail, Previous: previous}).DoRaw(ctx)
+			fmt.Fprintf(&b, "--- log of pod %s (previous container: %v, last %d lines)\n", p.Name, previous, tail)
+			if err != nil {
+				fmt.Fprintf(&b, "not read: %v\n", err)
+				continue
+			}
+			b.Write(raw)
+		}
+	}
+	return b.String()
 }
 
 // operatorLog is the log of the operator's pods since a time.
