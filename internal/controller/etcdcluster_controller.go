@@ -131,10 +131,11 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, err
 	}
 	data := dataUIDs(ec, pods, claims)
-	endpoints := r.clientEndpoints(ec, replicas, pods)
-	cluster := r.inspect(ctx, ec, endpoints, pods)
+	seen := &pass{ec: ec, namer: r.namer(ec), pods: pods, claims: claims}
+	seen.endpoints = r.clientEndpoints(ec, replicas, pods)
+	seen.cluster = r.inspect(ctx, seen)
+	cluster, namer := seen.cluster, seen.namer
 
-	namer := r.namer(ec)
 	obs := observe(ec, namer, sts, cluster)
 	var stepErr, applyErr error
 	var step membership.Step
@@ -155,7 +156,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			MaxLearnerLag: maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
-		if stepErr = r.execute(ctx, ec, endpoints, pods, claims, cluster, step); stepErr != nil {
+		if stepErr = r.execute(ctx, seen, step); stepErr != nil {
 			// The step is retried from the member list on the next pass;
 			// render what etcd has now, not what the step would give.
 			step.Membership = step.Current
@@ -231,23 +232,36 @@ func (r *EtcdClusterReconciler) clientEndpoints(ec *etcdv1alpha1.EtcdCluster, re
 	return r.Endpoints(ec, members)
 }
 
+// pass is what one reconcile read of a cluster, handed to the steps that
+// act on it.
+type pass struct {
+	ec     *etcdv1alpha1.EtcdCluster
+	namer  membership.Namer
+	pods   map[string]*corev1.Pod
+	claims map[string]*corev1.PersistentVolumeClaim
+	// endpoints are the client URLs the etcd client uses.
+	endpoints []string
+	// cluster is etcd's answer, nil when it did not give one.
+	cluster *etcd.Cluster
+}
+
 // inspect asks etcd for its members; nil when there is nothing to ask yet
 // or etcd did not answer within the pool's timeouts.
-func (r *EtcdClusterReconciler) inspect(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod) *etcd.Cluster {
-	if len(endpoints) == 0 {
+func (r *EtcdClusterReconciler) inspect(ctx context.Context, p *pass) *etcd.Cluster {
+	if len(p.endpoints) == 0 {
 		return nil
 	}
+	ec := p.ec
 	log := logf.FromContext(ctx)
-	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), endpoints)
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), p.endpoints)
 	if err != nil {
 		log.Info("etcd client not created", "error", err.Error())
 		return nil
 	}
 	// Each member's status is asked where the operator reaches its pod, not
 	// at the DNS name the member advertises (see PodIPEndpoints).
-	namer := r.namer(ec)
 	cluster, err := etcd.Inspect(ctx, c, r.Pool.Timeouts(), func(m etcd.Member) string {
-		return r.memberEndpoint(ec, namer, m, pods)
+		return r.memberEndpoint(p, m)
 	})
 	if err != nil {
 		log.V(1).Info("etcd did not answer", "error", err.Error())
@@ -295,26 +309,26 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 // execute carries out step's etcd change, then gives the member's pod a
 // fresh start where the step asks for one. Each call is bounded by the
 // pool's call timeout; an error leaves the step to the next reconcile.
-func (r *EtcdClusterReconciler) execute(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim, cluster *etcd.Cluster, step membership.Step) error {
+func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membership.Step) error {
 	if step.Action == membership.ActionNone {
 		return nil
 	}
-	if err := r.changeMembership(ctx, ec, endpoints, pods, cluster, step); err != nil {
+	if err := r.changeMembership(ctx, p, step); err != nil {
 		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
 	}
-	if err := r.restart(ctx, ec, claims, step); err != nil {
+	if err := r.restart(ctx, p, step); err != nil {
 		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
 	}
-	r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
+	r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
 	return nil
 }
 
 // changeMembership makes step's change in etcd.
-func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, endpoints []string, pods map[string]*corev1.Pod, cluster *etcd.Cluster, step membership.Step) error {
+func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, p *pass, step membership.Step) error {
 	if step.Action == membership.ActionReset {
 		return nil
 	}
-	c, err := r.Pool.Client(client.ObjectKeyFromObject(ec), endpoints)
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(p.ec), p.endpoints)
 	if err != nil {
 		return err
 	}
@@ -325,7 +339,7 @@ func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, ec *etcdv1
 	case membership.ActionPromote:
 		err = ops.Promote(ctx, step.TargetID)
 	case membership.ActionMoveLeader:
-		err = ops.MoveLeader(ctx, r.leaderEndpoint(ec, cluster, pods), step.TransferTo)
+		err = ops.MoveLeader(ctx, r.leaderEndpoint(p), step.TransferTo)
 	case membership.ActionRemove:
 		err = ops.Remove(ctx, step.TargetID)
 	case membership.ActionReplace:
@@ -342,8 +356,8 @@ func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, ec *etcdv1
 // says so. Whatever they hold then is no member's usable data (the plan
 // only asks after etcd's member for the pod changed or refused that
 // data), so deleting them by name is safe; the StatefulSet recreates both.
-func (r *EtcdClusterReconciler) restart(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, claims map[string]*corev1.PersistentVolumeClaim, step membership.Step) error {
-	if claim, ok := claims[step.Target]; ok && step.DeleteClaim && claim.DeletionTimestamp.IsZero() {
+func (r *EtcdClusterReconciler) restart(ctx context.Context, p *pass, step membership.Step) error {
+	if claim, ok := p.claims[step.Target]; ok && step.DeleteClaim && claim.DeletionTimestamp.IsZero() {
 		// The claim goes once its pod has: the StatefulSet waits for that
 		// before it creates the pod again, on a new claim.
 		if err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}); client.IgnoreNotFound(err) != nil {
@@ -354,24 +368,23 @@ func (r *EtcdClusterReconciler) restart(ctx context.Context, ec *etcdv1alpha1.Et
 	if !step.RestartPod {
 		return nil
 	}
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: step.Target}}
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.ec.Namespace, Name: step.Target}}
 	return client.IgnoreNotFound(r.Client.Delete(ctx, pod))
 }
 
 // leaderEndpoint is the client URL of etcd's leader, "" when there is none.
-func (r *EtcdClusterReconciler) leaderEndpoint(ec *etcdv1alpha1.EtcdCluster, c *etcd.Cluster, pods map[string]*corev1.Pod) string {
-	namer := r.namer(ec)
-	for _, m := range c.Members {
-		if m.ID == c.LeaderID {
-			return r.memberEndpoint(ec, namer, m, pods)
+func (r *EtcdClusterReconciler) leaderEndpoint(p *pass) string {
+	for _, m := range p.cluster.Members {
+		if m.ID == p.cluster.LeaderID {
+			return r.memberEndpoint(p, m)
 		}
 	}
 	return ""
 }
 
 // memberEndpoint is the client URL of member m's pod, "" while it has none.
-func (r *EtcdClusterReconciler) memberEndpoint(ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, m etcd.Member, pods map[string]*corev1.Pod) string {
-	if eps := r.Endpoints(ec, []MemberPod{memberPod(namer.Name(m), pods)}); len(eps) > 0 {
+func (r *EtcdClusterReconciler) memberEndpoint(p *pass, m etcd.Member) string {
+	if eps := r.Endpoints(p.ec, []MemberPod{memberPod(p.namer.Name(m), p.pods)}); len(eps) > 0 {
 		return eps[0]
 	}
 	return ""
