@@ -99,12 +99,6 @@ var _ = Describe("Recovering from lost pods", func() {
 		recordOperator(recoverFollowerEmptyDir, loss.Seconds, emptyDirBound)
 		Expect(loss.Err).NotTo(HaveOccurred(), "EmptyDir follower %s deleted: no 3 healthy voting members within %s", loss.Victim.Pod, emptyDirBound)
 		expectRunning(ctx, ec, max(emptyDirBound-time.Since(t0), 5*time.Second))
-		Expect(loss.After.member(loss.Victim.Pod).ID()).NotTo(Equal(loss.Victim.ID()), "the member that lost its data must be a new member")
-		for _, m := range loss.Before.Members {
-			if m.Pod != loss.Victim.Pod {
-				Expect(loss.After.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
-			}
-		}
-		expectData(ctx, loss.After.member(loss.Victim.Pod).endpoint(), loss.Data)
+		expectReplaced(ctx, loss.Before, loss.After, loss.Victim, loss.Data)
 	}, SpecTimeout(specTimeout))
 })

@@ -33,11 +33,7 @@ func init() {
 // the whole time, and reads back every acknowledged write at the end.
 var _ = Describe("Scaling with a client writing", func() {
 	It("scales 1->3->5->3->1->3 without losing an acknowledged write", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "scale")
-		ec := newEtcdCluster(ns, "scale", 1)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "scale")
+		ec, _, w := runningWithWriter(ctx, "scale", "scale", 1)
 		for _, to := range []int32{3, 5, 3, 1, 3} {
 			By(scaleStepName(ctx, ec, to))
 			if s := scaleTo(ctx, ec, w, to); s.To < s.From {
@@ -48,22 +44,14 @@ var _ = Describe("Scaling with a client writing", func() {
 	}, SpecTimeout(scalingSpecTimeout))
 
 	It("scales 3->7 in one edit, adding members one at a time", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "scale7")
-		ec := newEtcdCluster(ns, "seven", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "seven")
+		ec, _, w := runningWithWriter(ctx, "scale7", "seven", 3)
 		s := scaleTo(ctx, ec, w, 7)
 		Expect(s.Added).To(HaveLen(4), "added members")
 		expectConverged(ctx, ec, w, 7)
 	}, SpecTimeout(scalingSpecTimeout))
 
 	It("scales 3->1 while the highest ordinal leads", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "leaderdown")
-		ec := newEtcdCluster(ns, "lead", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "lead")
+		ec, t, w := runningWithWriter(ctx, "leaderdown", "lead", 3)
 
 		By("moving leadership to ordinal 2")
 		moveStart := time.Now()
@@ -88,11 +76,7 @@ var _ = Describe("Scaling with a client writing", func() {
 	// before adding the member. Holding the claims with a finalizer until
 	// the old pods are gone makes that race happen every time.
 	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "downup")
-		ec := newEtcdCluster(ns, "downup", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "downup")
+		ec, t, w := runningWithWriter(ctx, "downup", "downup", 3)
 		pods, err := t.livePods(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		release := holdClaims(ctx, t, 1, 2)

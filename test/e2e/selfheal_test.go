@@ -10,9 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -29,11 +27,7 @@ const operatorBackBound = 2 * time.Minute
 // the whole time, and reads back every acknowledged write at the end.
 var _ = Describe("Self-healing with a client writing", func() {
 	It("converges when the operator is killed right after a member add and right after a member remove", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "opkillscale")
-		ec := newEtcdCluster(ns, "opk", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "opk")
+		ec, t, w := runningWithWriter(ctx, "opkillscale", "opk", 3)
 
 		By("scaling 3->5 and killing the operator as soon as a learner is listed")
 		killed := killOperatorWhen(ctx, ec, t, 5, func(list int) bool { return list > 3 })
@@ -52,49 +46,21 @@ var _ = Describe("Self-healing with a client writing", func() {
 	}, SpecTimeout(scalingSpecTimeout))
 
 	It("replaces a member whose claim was deleted while quorum holds", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "wiped")
-		ec := newEtcdCluster(ns, "heal", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "heal")
+		ec, t, w := runningWithWriter(ctx, "wiped", "heal", 3)
+		ns := ec.Namespace
 		before := expectHealthy(ctx, t)
 		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
 		victim := before.member(t.podName(2))
-		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data-" + victim.Pod}}
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), claim)).To(Succeed())
-		oldClaim := claim.UID
+		claim := memberClaim(ctx, ns, victim.Pod)
 
 		By("deleting the claim of " + victim.Pod + ", then its pod (the claim waits for the pod)")
 		Expect(k8s.Delete(ctx, claim)).To(Succeed())
 		t0 := deletePod(ctx, ns, victim.Pod)
-		var after clusterState
-		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
-			st, err := t.observe(ctx)
-			if err != nil {
-				return err
-			}
-			after = st
-			m := st.member(victim.Pod)
-			switch {
-			case m.PodUID == "" || m.PodUID == victim.PodUID:
-				return fmt.Errorf("pod %s not recreated yet", victim.Pod)
-			case m.ID() == victim.ID():
-				return fmt.Errorf("%s still answers as the old member %x", victim.Pod, victim.ID())
-			}
-			return st.healthy(t.Size)
-		})
+		secs, after, err := awaitNewMember(ctx, t, t0, victim, true)
 		recordMeasurement(recoverDataWipedPV, secs, recoveryBound)
 		Expect(err).NotTo(HaveOccurred(), "%s lost its data: no new member in its place within %s", victim.Pod, recoveryBound)
-		Expect(after.member(victim.Pod).ID()).NotTo(Equal(victim.ID()), "a new member ID for %s", victim.Pod)
-		for _, m := range before.Members {
-			if m.Pod != victim.Pod {
-				Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
-			}
-		}
-		expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
-		newClaim := &corev1.PersistentVolumeClaim{}
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), newClaim)).To(Succeed())
-		Expect(newClaim.UID).NotTo(Equal(oldClaim), "a new claim for %s", victim.Pod)
+		expectReplaced(ctx, before, after, victim, kvs)
+		Expect(memberClaim(ctx, ns, victim.Pod).UID).NotTo(Equal(claim.UID), "a new claim for %s", victim.Pod)
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
@@ -103,17 +69,12 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// gives it fresh storage (a new claim), which also finishes a
 	// replacement cut short between its remove and its add.
 	It("re-adds a member removed by hand as a new member on fresh storage", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "removed")
-		ec := newEtcdCluster(ns, "rm", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "rm")
+		ec, t, w := runningWithWriter(ctx, "removed", "rm", 3)
+		ns := ec.Namespace
 		before := expectHealthy(ctx, t)
 		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
 		victim := before.followers()[0]
-		claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data-" + victim.Pod}}
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), claim)).To(Succeed())
-		oldClaim := claim.UID
+		claim := memberClaim(ctx, ns, victim.Pod)
 
 		By("removing the member of " + victim.Pod + " with clientv3, as an admin would")
 		c, err := newEtcdClient(before.leader().endpoint())
@@ -127,38 +88,17 @@ var _ = Describe("Self-healing with a client writing", func() {
 			_, err := c.MemberRemove(ctx, victim.ID())
 			return err
 		}).WithTimeout(30*time.Second).WithPolling(time.Second).Should(Succeed(), "removing the member of %s", victim.Pod)
-		var after clusterState
-		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
-			st, err := t.observe(ctx)
-			if err != nil {
-				return err
-			}
-			after = st
-			if m := st.member(victim.Pod); m.ID() == victim.ID() {
-				return fmt.Errorf("%s still answers as the removed member %x", victim.Pod, victim.ID())
-			}
-			return st.healthy(t.Size)
-		})
+		secs, after, err := awaitNewMember(ctx, t, t0, victim, false)
 		recordMeasurement(recoverRemovedPV, secs, recoveryBound)
 		Expect(err).NotTo(HaveOccurred(), "member of %s removed: no new member in its place within %s", victim.Pod, recoveryBound)
-		for _, m := range before.Members {
-			if m.Pod != victim.Pod {
-				Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
-			}
-		}
-		expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
-		newClaim := &corev1.PersistentVolumeClaim{}
-		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(claim), newClaim)).To(Succeed())
-		Expect(newClaim.UID).NotTo(Equal(oldClaim), "a fresh claim for %s", victim.Pod)
+		expectReplaced(ctx, before, after, victim, kvs)
+		Expect(memberClaim(ctx, ns, victim.Pod).UID).NotTo(Equal(claim.UID), "a fresh claim for %s", victim.Pod)
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
 	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "twopods")
-		ec := newEtcdCluster(ns, "two", 3)
-		t := createCluster(ctx, ec)
-		expectRunning(ctx, ec, statusBound)
-		w := startWriter(ctx, t, "two")
+		ec, t, w := runningWithWriter(ctx, "twopods", "two", 3)
+		ns := ec.Namespace
 		before := expectHealthy(ctx, t)
 		victims := []string{before.leader().Pod, before.followers()[0].Pod}
 
@@ -278,4 +218,45 @@ func createTimed(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, key string) 
 	}
 	Expect(err).NotTo(HaveOccurred(), "%d-member cluster %s/%s not Running and healthy within %s", ec.Spec.Size, ec.Namespace, ec.Name, createBound)
 	return running
+}
+
+// memberClaim is the claim of a member's pod.
+func memberClaim(ctx context.Context, ns, pod string) *corev1.PersistentVolumeClaim {
+	claim := &corev1.PersistentVolumeClaim{}
+	Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "data-" + pod}, claim)).To(Succeed())
+	return claim
+}
+
+// awaitNewMember measures, from t0, the time until victim's pod (a new
+// pod, with newPod) runs a member with another ID and t is healthy.
+func awaitNewMember(ctx context.Context, t target, t0 time.Time, victim memberState, newPod bool) (*float64, clusterState, error) {
+	var after clusterState
+	secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
+		st, err := t.observe(ctx)
+		if err != nil {
+			return err
+		}
+		after = st
+		m := st.member(victim.Pod)
+		switch {
+		case newPod && (m.PodUID == "" || m.PodUID == victim.PodUID):
+			return fmt.Errorf("pod %s not recreated yet", victim.Pod)
+		case m.ID() == victim.ID():
+			return fmt.Errorf("%s still answers as the old member %x", victim.Pod, victim.ID())
+		}
+		return st.healthy(t.Size)
+	})
+	return secs, after, err
+}
+
+// expectReplaced checks that only victim's member changed and that the
+// new one holds kvs.
+func expectReplaced(ctx context.Context, before, after clusterState, victim memberState, kvs map[string]string) {
+	Expect(after.member(victim.Pod).ID()).NotTo(Equal(victim.ID()), "a new member ID for %s", victim.Pod)
+	for _, m := range before.Members {
+		if m.Pod != victim.Pod {
+			Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
+		}
+	}
+	expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
 }

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/backoff"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
 const (
@@ -118,6 +120,16 @@ func newAppClient(endpoints ...string) (*clientv3.Client, error) {
 			MinConnectTimeout: time.Second,
 		})},
 	})
+}
+
+// runningWithWriter creates an EtcdCluster called name with size members in
+// a new namespace (prefix nsPrefix), waits for it to run and starts a
+// writer on it under the prefix name.
+func runningWithWriter(ctx context.Context, nsPrefix, name string, size int32) (*etcdv1alpha1.EtcdCluster, target, *writer) {
+	ec := newEtcdCluster(newNamespace(ctx, nsPrefix), name, size)
+	t := createCluster(ctx, ec)
+	expectRunning(ctx, ec, statusBound)
+	return ec, t, startWriter(ctx, t, name)
 }
 
 // startWriter starts writing to t through its client Service and returns
