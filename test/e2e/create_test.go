@@ -19,9 +19,13 @@ import (
 
 var _ = Describe("Creating an EtcdCluster", func() {
 	DescribeTable("runs healthy members with exactly one leader and the same data on all",
-		func(ctx SpecContext, size int32) {
+		func(ctx SpecContext, size int32, onEmptyDir bool) {
 			ns := newNamespace(ctx, fmt.Sprintf("create%d", size))
-			t := createCluster(ctx, newEtcdCluster(ns, fmt.Sprintf("etcd-%d", size), size))
+			ec := newEtcdCluster(ns, fmt.Sprintf("etcd-%d", size), size)
+			if onEmptyDir {
+				emptyDir(ec)
+			}
+			t := createCluster(ctx, ec)
 			st := expectHealthy(ctx, t)
 			leaders := 0
 			for _, m := range st.Members {
@@ -36,9 +40,13 @@ var _ = Describe("Creating an EtcdCluster", func() {
 				return hashesAt(ctx, st, rev)
 			}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(HaveLen(1), "HashKV at revision %d differs between members", rev)
 		},
-		Entry("1 member", int32(1), SpecTimeout(specTimeout)),
-		Entry("3 members", int32(3), SpecTimeout(specTimeout)),
-		Entry("5 members", int32(5), SpecTimeout(specTimeout)),
+		Entry("1 member", int32(1), false, SpecTimeout(specTimeout)),
+		Entry("3 members", int32(3), false, SpecTimeout(specTimeout)),
+		Entry("5 members", int32(5), false, SpecTimeout(specTimeout)),
+		// More samples of the creation time on EmptyDir, which the floor
+		// also measures.
+		Entry("3 members on EmptyDir", int32(3), true, SpecTimeout(specTimeout)),
+		Entry("3 members on EmptyDir, again", int32(3), true, SpecTimeout(specTimeout)),
 	)
 
 	It("reports etcd's own truth in status", func(ctx SpecContext) {
