@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -71,9 +72,43 @@ func installFloor(ctx context.Context, ns, release string, storage etcdv1alpha1.
 		}
 		return st.healthy(t.Size)
 	})
-	recordFloorCreation(storage, healthy)
 	Expect(err).NotTo(HaveOccurred(), "the chart alone must run a healthy 3-member cluster")
+	// The same end as the operator's phase Running: etcd healthy and every
+	// pod Ready, so that the client Service routes to it.
+	ready, err := measure(ctx, t0, createBound, func(ctx context.Context) error {
+		if err := allPodsReady(ctx, t); err != nil {
+			return err
+		}
+		st, err := t.observe(ctx)
+		if err != nil {
+			return err
+		}
+		return st.healthy(t.Size)
+	})
+	recordFloorCreation(storage, healthy, ready)
+	Expect(err).NotTo(HaveOccurred(), "the chart alone must run 3 Ready pods")
 	return t
+}
+
+// allPodsReady is nil once t has t.Size live pods, all Ready.
+func allPodsReady(ctx context.Context, t target) error {
+	pods, err := t.livePods(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pods) != t.Size {
+		return fmt.Errorf("%d of %d pods", len(pods), t.Size)
+	}
+	for _, p := range pods {
+		ready := false
+		for _, c := range p.Status.Conditions {
+			ready = ready || (c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue)
+		}
+		if !ready {
+			return fmt.Errorf("pod %s not Ready", p.Name)
+		}
+	}
+	return nil
 }
 
 // uninstallFloor removes t's release and waits until its pods are gone, so

@@ -73,8 +73,10 @@ var ratioDefs = []struct {
 }{
 	{"creation PV (operator apply->healthy / floor healthy)", createKey(3, etcdv1alpha1.StoragePersistentVolume, "healthy"), createKey(3, etcdv1alpha1.StoragePersistentVolume, "healthy"), 1.2},
 	{"creation PV (operator apply->Running / floor healthy)", createKey(3, etcdv1alpha1.StoragePersistentVolume, "running"), createKey(3, etcdv1alpha1.StoragePersistentVolume, "healthy"), 1.2},
+	{"creation PV (operator apply->Running / floor healthy and pods Ready)", createKey(3, etcdv1alpha1.StoragePersistentVolume, "running"), createKey(3, etcdv1alpha1.StoragePersistentVolume, "ready"), 1.2},
 	{"creation EmptyDir (operator apply->healthy / floor healthy)", createKey(3, etcdv1alpha1.StorageEmptyDir, "healthy"), createKey(3, etcdv1alpha1.StorageEmptyDir, "healthy"), 1.2},
 	{"creation EmptyDir (operator apply->Running / floor healthy)", createKey(3, etcdv1alpha1.StorageEmptyDir, "running"), createKey(3, etcdv1alpha1.StorageEmptyDir, "healthy"), 1.2},
+	{"creation EmptyDir (operator apply->Running / floor healthy and pods Ready)", createKey(3, etcdv1alpha1.StorageEmptyDir, "running"), createKey(3, etcdv1alpha1.StorageEmptyDir, "ready"), 1.2},
 	{"recovery PV, follower pod deleted", recoverFollowerPV, recoverFollowerPV, 1.3},
 	{"recovery EmptyDir, follower pod deleted", recoverFollowerEmptyDir, recoverFollowerEmptyDir, 1.3},
 }
@@ -188,8 +190,9 @@ func recordCreation(ec *etcdv1alpha1.EtcdCluster, running, healthy *float64) {
 }
 
 // recordFloorCreation adds the floor's creation time of a 3-member cluster.
-func recordFloorCreation(storage etcdv1alpha1.StorageType, healthy *float64) {
+func recordFloorCreation(storage etcdv1alpha1.StorageType, healthy, ready *float64) {
 	timings.record(floorSide, createKey(3, storage, "healthy"), "helm install returned -> all members healthy in etcd, 3 members, "+string(storage), healthy, createBound)
+	timings.record(floorSide, createKey(3, storage, "ready"), "helm install returned -> all members healthy in etcd and all pods Ready (what phase Running also waits for), 3 members, "+string(storage), ready, createBound)
 }
 
 func (b *timingBook) snapshot() timingsFile {
