@@ -11,7 +11,6 @@ import (
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/chart"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
 )
 
@@ -98,25 +97,35 @@ func lingering(ec *etcdv1alpha1.EtcdCluster, replicas int32, pods map[string]*co
 // same ordinal would otherwise start on (and etcd refuses: the member was
 // removed). The StatefulSet's whenScaled: Delete policy usually gets there
 // first, but not when a scale-up races the old pod's termination.
-func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, replicas int32, claims map[string]*corev1.PersistentVolumeClaim, c *etcd.Cluster) error {
-	if c == nil || replicas < 0 {
+func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, p *pass, replicas int32) error {
+	if p.cluster == nil || replicas < 0 {
 		return nil // Without etcd's member list, nothing is known to be unowned.
 	}
 	members := map[string]bool{}
-	namer := r.namer(ec)
-	for _, m := range c.Members {
-		members[namer.Name(m)] = true
+	for _, m := range p.cluster.Members {
+		members[p.namer.Name(m)] = true
 	}
-	for pod, claim := range claims {
-		if membership.Ordinal(ec.Name, pod) < replicas || members[pod] || !claim.DeletionTimestamp.IsZero() {
+	for pod, claim := range p.claims {
+		if membership.Ordinal(p.ec.Name, pod) < replicas || members[pod] {
 			continue
 		}
-		err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID})
-		if client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting the claim %s of removed member %s: %w", claim.Name, pod, err)
+		if err := r.deleteClaim(ctx, claim, "the claim of a removed member"); err != nil {
+			return err
 		}
-		logf.FromContext(ctx).Info("deleted the claim of a removed member", "claim", claim.Name)
 	}
+	return nil
+}
+
+// deleteClaim deletes claim, unless it is already going, only if it is
+// still the object that was read (a claim recreated since holds new data).
+func (r *EtcdClusterReconciler) deleteClaim(ctx context.Context, claim *corev1.PersistentVolumeClaim, what string) error {
+	if !claim.DeletionTimestamp.IsZero() {
+		return nil
+	}
+	if err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("deleting %s %s: %w", what, claim.Name, err)
+	}
+	logf.FromContext(ctx).Info("deleted "+what, "claim", claim.Name)
 	return nil
 }
 

@@ -140,7 +140,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	var stepErr, applyErr error
 	var step membership.Step
 	if !ec.Spec.Paused {
-		if err := r.pruneClaims(ctx, ec, replicas, claims, cluster); err != nil {
+		if err := r.pruneClaims(ctx, seen, replicas); err != nil {
 			return reconcile.Result{}, err
 		}
 		step = membership.Plan(membership.Input{
@@ -357,13 +357,12 @@ func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, p *pass, s
 // only asks after etcd's member for the pod changed or refused that
 // data), so deleting them by name is safe; the StatefulSet recreates both.
 func (r *EtcdClusterReconciler) restart(ctx context.Context, p *pass, step membership.Step) error {
-	if claim, ok := p.claims[step.Target]; ok && step.DeleteClaim && claim.DeletionTimestamp.IsZero() {
+	if claim, ok := p.claims[step.Target]; ok && step.DeleteClaim {
 		// The claim goes once its pod has: the StatefulSet waits for that
 		// before it creates the pod again, on a new claim.
-		if err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting the claim %s: %w", claim.Name, err)
+		if err := r.deleteClaim(ctx, claim, "a claim holding a removed member's data"); err != nil {
+			return err
 		}
-		logf.FromContext(ctx).Info("deleted a claim holding a removed member's data", "claim", claim.Name)
 	}
 	if !step.RestartPod {
 		return nil
