@@ -22,7 +22,8 @@ export E2E_HELM
 
 step "go test ./test/e2e/... (KUBECONFIG=${KUBECONFIG})"
 timings=_output/e2e-timings.json
-# A failed spec dumps its namespace's objects, events and the operator log here.
+# A failed spec dumps its namespace's objects, events and the operator log
+# here, and a digest of them.
 artifacts=_output/e2e-artifacts
 rm -rf "${timings}" "${artifacts}"
 # -ginkgo.v lists each spec as it runs (plain go test -v prints only dots).
@@ -31,22 +32,25 @@ ginkgo_flags=(-ginkgo.v)
 rc=0
 go test -tags e2e ./test/e2e/... -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
 
-step "timings (${timings})"
-if [[ -f ${timings} ]]; then
+if [[ -d ${artifacts} ]]; then
+  # CI keeps only part of the output, mostly its end: the failed specs'
+  # full state first (bounded), then their digests, the operator's side
+  # last.
+  for f in "${artifacts}"/*.txt; do
+    [[ ${f} == *.digest.txt ]] && continue
+    step "diagnostics ${f}"
+    awk '/^--- operator log/{exit} {print}' "${f}" | head -n 200
+  done
+  for f in "${artifacts}"/*.digest.txt; do
+    step "digest ${f}"
+    cat "${f}"
+  done
+  echo "diagnostics of failed specs: ${artifacts}/"
+elif [[ -f ${timings} ]]; then
+  step "timings (${timings})"
   cat "${timings}"
 else
   echo "no timings: the suite did not get to write them"
-fi
-if [[ -d ${artifacts} ]]; then
-  # CI keeps only part of the output: repeat the failed specs' state here,
-  # at the end, bounded (objects, events and etcd logs, then the end of the
-  # operator's log).
-  for f in "${artifacts}"/*.txt; do
-    step "diagnostics ${f}"
-    awk '/^--- operator log/{exit} {print}' "${f}" | head -n 300
-    awk '/^--- operator log/{on=1} on' "${f}" | tail -n 80
-  done
-  echo "diagnostics of failed specs: ${artifacts}/"
 fi
 echo
 echo "e2e $([[ ${rc} -eq 0 ]] && echo passed || echo FAILED) in $(($(date +%s) - start))s; the cluster stays up (make cluster-down)"

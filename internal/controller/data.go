@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -55,22 +56,19 @@ func (r *EtcdClusterReconciler) memberClaims(ctx context.Context, ec *etcdv1alph
 }
 
 // dataUIDs maps each member pod to the UID of what holds its data now:
-// the pod itself for EmptyDir storage, its claim otherwise. What is being
-// deleted holds nothing any more.
+// the pod itself for EmptyDir storage, its claim otherwise. A pod or claim
+// being deleted still holds the data of the etcd that runs on it, which
+// may even be a member that joined there after the deletion began.
 func dataUIDs(ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]string {
 	out := map[string]string{}
 	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
 		for name, p := range pods {
-			if p.DeletionTimestamp.IsZero() {
-				out[name] = string(p.UID)
-			}
+			out[name] = string(p.UID)
 		}
 		return out
 	}
 	for pod, c := range claims {
-		if c.DeletionTimestamp.IsZero() {
-			out[pod] = string(c.UID)
-		}
+		out[pod] = string(c.UID)
 	}
 	return out
 }
@@ -145,6 +143,24 @@ func removedData(pods map[string]*corev1.Pod) map[string]bool {
 		for _, cs := range p.Status.ContainerStatuses {
 			if cs.Name == etcdContainer && (exitedCleanly(cs.State) || exitedCleanly(cs.LastTerminationState)) {
 				out[name] = true
+			}
+		}
+	}
+	return out
+}
+
+// etcdUp tells, for each pod whose etcd container has started at least
+// once, how long ago the pod started (as of now).
+func etcdUp(pods map[string]*corev1.Pod, now time.Time) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, p := range pods {
+		if !p.DeletionTimestamp.IsZero() || p.Status.StartTime == nil {
+			continue
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			started := cs.RestartCount > 0 || cs.State.Running != nil || cs.State.Terminated != nil
+			if cs.Name == etcdContainer && started {
+				out[name] = now.Sub(p.Status.StartTime.Time)
 			}
 		}
 	}

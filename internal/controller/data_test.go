@@ -3,6 +3,7 @@ package controller
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,5 +38,31 @@ func TestRemovedData(t *testing.T) {
 	want := map[string]bool{"c-1": true, "c-2": true}
 	if got := removedData(pods); !reflect.DeepEqual(got, want) {
 		t.Fatalf("removedData = %v, want %v", got, want)
+	}
+}
+
+func TestEtcdUp(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	pod := func(startedAgo time.Duration, cs corev1.ContainerStatus) *corev1.Pod {
+		start := metav1.NewTime(now.Add(-startedAgo))
+		return &corev1.Pod{Status: corev1.PodStatus{StartTime: &start, ContainerStatuses: []corev1.ContainerStatus{cs}}}
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	waiting := corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+	deleting := pod(time.Hour, corev1.ContainerStatus{Name: etcdContainer, State: running})
+	gone := metav1.NewTime(now)
+	deleting.DeletionTimestamp = &gone
+
+	pods := map[string]*corev1.Pod{
+		"c-0": pod(time.Minute, corev1.ContainerStatus{Name: etcdContainer, State: running}),
+		"c-1": pod(time.Hour, corev1.ContainerStatus{Name: etcdContainer, State: waiting, RestartCount: 3}), // crash-looping
+		"c-2": pod(time.Hour, corev1.ContainerStatus{Name: etcdContainer, State: waiting}),                  // never started (image pull)
+		"c-3": pod(time.Hour, corev1.ContainerStatus{Name: "sidecar", State: running}),                      // not etcd
+		"c-4": deleting,
+		"c-5": {}, // not started by the kubelet yet
+	}
+	want := map[string]time.Duration{"c-0": time.Minute, "c-1": time.Hour}
+	if got := etcdUp(pods, now); !reflect.DeepEqual(got, want) {
+		t.Fatalf("etcdUp = %v, want %v", got, want)
 	}
 }

@@ -48,6 +48,11 @@ const (
 	// maxLearnerLag is how many raft entries a learner may trail the leader
 	// by and still be promoted.
 	maxLearnerLag = 1000
+	// learnerStartGrace is how long a learner's pod may run etcd before,
+	// the learner still not started, the pod gets fresh storage. A learner
+	// publishes itself within seconds (a lost publish is retried after
+	// about 7 s); an etcd up for a minute without it runs other data.
+	learnerStartGrace = time.Minute
 )
 
 // EtcdClusterReconciler reconciles EtcdCluster objects.
@@ -144,21 +149,24 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			return reconcile.Result{}, err
 		}
 		step = membership.Plan(membership.Input{
-			Namer:         namer,
-			Size:          ec.Spec.Size,
-			Replicas:      replicas,
-			Formed:        ec.Status.ClusterID != "" || cluster != nil,
-			Cluster:       cluster,
-			KnownMembers:  statusMemberNames(ec),
-			DataLost:      dataLost(ec, data),
-			RemovedData:   removedData(pods),
-			Lingering:     lingering(ec, replicas, pods, claims),
-			MaxLearnerLag: maxLearnerLag,
+			Namer:             namer,
+			Size:              ec.Spec.Size,
+			Replicas:          replicas,
+			Formed:            ec.Status.ClusterID != "" || cluster != nil,
+			Cluster:           cluster,
+			KnownMembers:      statusMemberNames(ec),
+			DataLost:          dataLost(ec, data),
+			RemovedData:       removedData(pods),
+			EtcdUp:            etcdUp(pods, time.Now()),
+			LearnerStartGrace: learnerStartGrace,
+			Lingering:         lingering(ec, replicas, pods, claims),
+			MaxLearnerLag:     maxLearnerLag,
 		})
 		obs.ScaleBlocked = step.Blocked
 		if stepErr = r.execute(ctx, seen, step); stepErr != nil {
 			// The step is retried from the member list on the next pass;
 			// render what etcd has now, not what the step would give.
+			logf.FromContext(ctx).Info("membership step not done; retried on the next pass", "error", stepErr.Error())
 			step.Membership = step.Current
 			obs.ScaleBlocked = stepErr.Error()
 		}
@@ -320,6 +328,8 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membe
 		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
 	}
 	r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, string(step.Action), "Membership", "%s member %s", step.Action, step.Target)
+	logf.FromContext(ctx).Info("membership step done", "action", step.Action, "member", step.Target,
+		"restartPod", step.RestartPod, "deleteClaim", step.DeleteClaim)
 	return nil
 }
 

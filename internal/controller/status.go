@@ -119,12 +119,13 @@ func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (strin
 	return reason, note
 }
 
-// memberStatuses reports etcd's members. A healthy member records what
-// holds its data now; an unhealthy one keeps what held it last time it was
-// healthy, which is how a member that lost its data is told apart. The
-// record is kept per member ID, not per pod: the new member that replaced
-// one on the same pod has held no data yet, and must not be taken for the
-// old one that lost it (and be replaced again) before it is first healthy.
+// memberStatuses reports etcd's members. A healthy member (voter or
+// learner) records what holds its data now; an unhealthy one keeps what
+// held it last time it was healthy, which is how a member that lost its
+// data is told apart. The record is kept per member ID, not per pod: the
+// new member that replaced one on the same pod has held no data yet, and
+// must not be taken for the old one that lost it (and be replaced again)
+// before it is first healthy.
 func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1.MemberStatus, data map[string]string) []etcdv1alpha1.MemberStatus {
 	prevData := map[string]string{}
 	for _, m := range prev {
@@ -144,8 +145,7 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1
 			Errors:       m.Errors,
 		}
 		ms.DataUID = prevData[ms.ID]
-		// A terminating pod is not in data: keep the last known holder.
-		if uid, ok := data[ms.Name]; ok && ms.Healthy && !ms.Learner {
+		if uid, ok := data[ms.Name]; ok && ms.Healthy {
 			ms.DataUID = uid
 		}
 		if len(m.PeerURLs) > 0 {

@@ -30,7 +30,8 @@ func TestMemberStatusesDataHolder(t *testing.T) {
 	}{
 		{"the same member, down: keeps the old holder, so its loss is seen", member(0xa, false, false), "old"},
 		{"the same member, healthy: records the holder it runs on now", member(0xa, false, true), "new"},
-		{"its replacement, a learner: has held nothing yet", member(0xb, true, true), ""},
+		{"its replacement, a learner not answering yet: has held nothing yet", member(0xb, true, false), ""},
+		{"its replacement, a learner that answers: records the holder it runs on", member(0xb, true, true), "new"},
 		{"its replacement, just promoted and not yet answering: has held nothing yet", member(0xb, false, false), ""},
 		{"its replacement, healthy voter: records its holder", member(0xb, false, true), "new"},
 	}

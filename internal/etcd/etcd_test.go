@@ -87,6 +87,32 @@ func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
 	}
 }
 
+// An address that answers as another member (a pod running some other
+// member's data) does not make a member healthy.
+func TestInspectRefusesAnAnswerFromAnotherMember(t *testing.T) {
+	c, _ := startCluster(t, 2)
+	pool := etcd.NewPool(timeouts)
+	defer pool.Close()
+	cli, err := pool.Client(types.NamespacedName{Name: "x"}, c.ClientURLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// m-1's status is asked where m-0 answers.
+	swapped := func(etcd.Member) string { return c.ClientURLOf("m-0") }
+	cl, err := etcd.Inspect(context.Background(), cli, timeouts, swapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range cl.Members {
+		if m.Name == "m-1" && (m.Healthy() || m.Reached) {
+			t.Fatalf("m-1 reported reached (errors %v) from m-0's answer", m.Errors)
+		}
+		if m.Name == "m-0" && !m.Healthy() {
+			t.Fatalf("m-0 not healthy: %v", m.Errors)
+		}
+	}
+}
+
 func TestPoolReusesOneClientPerCluster(t *testing.T) {
 	c, _ := startCluster(t, 1)
 	pool := etcd.NewPool(timeouts)

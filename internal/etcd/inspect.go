@@ -29,6 +29,11 @@ type Member struct {
 // Healthy is true for a member that answered and reports no errors.
 func (m Member) Healthy() bool { return m.Reached && len(m.Errors) == 0 }
 
+// Started is true once the member's etcd has published itself to the
+// cluster (its name and client URLs), which a member added by
+// MemberAdd has not done until its own etcd has joined.
+func (m Member) Started() bool { return len(m.ClientURLs) > 0 }
+
 // Cluster is a snapshot of a cluster as etcd reports it.
 type Cluster struct {
 	ID       uint64
@@ -66,7 +71,7 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts, statusEndpoint
 			ClientURLs: m.ClientURLs,
 			Learner:    m.IsLearner,
 		}
-		if len(m.ClientURLs) == 0 {
+		if !cl.Members[i].Started() {
 			// Added but never started: it has no client URL yet.
 			cl.Members[i].Errors = append(cl.Members[i].Errors, "not started")
 			continue
@@ -87,6 +92,12 @@ func Inspect(ctx context.Context, c *clientv3.Client, t Timeouts, statusEndpoint
 			st, err := c.Status(statusCtx, endpoint)
 			if err != nil {
 				member.Errors = append(member.Errors, "unreachable: "+err.Error())
+				return
+			}
+			if id := st.Header.GetMemberId(); id != member.ID {
+				// The pod runs another member's data: its answer is
+				// not this member's.
+				member.Errors = append(member.Errors, "its pod runs member "+HexID(id))
 				return
 			}
 			member.Reached = true

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/values"
@@ -95,6 +96,15 @@ type Input struct {
 	// is not added there until both are gone, or its pod would start on
 	// the removed member's data, or the StatefulSet would not start it.
 	Lingering map[string]bool
+	// EtcdUp is, for each pod whose etcd container has started, how long
+	// ago the pod started it first (restarts included).
+	EtcdUp map[string]time.Duration
+	// LearnerStartGrace is how long a learner's etcd may run in its pod
+	// without the learner starting before the pod gets fresh storage: an
+	// etcd up that long is not the learner (it runs some other member's
+	// data), as a learner publishes itself within seconds of its start.
+	// Zero never resets.
+	LearnerStartGrace time.Duration
 	// MaxLearnerLag is how far behind the leader's raft index a learner may
 	// be and still be promoted.
 	MaxLearnerLag uint64
@@ -151,22 +161,28 @@ func plan(in Input) Step {
 		}
 		if i < in.Size {
 			// A replacement half done, or a member removed by hand: add
-			// it back, then restart its pod, whose etcd can only have
-			// failed (no member for it) or run a removed member's data.
+			// it back, then restart its pod on fresh storage. What its
+			// storage holds is a removed member's data, or what a pod
+			// started on lost data wrote: etcd never starts the new
+			// member on either.
 			grown := hold
 			grown.InitialMembers = sortedNames(append(append([]string(nil), hold.InitialMembers...), pod))
 			return Step{
 				Action: ActionAddLearner, Target: pod, PeerURL: in.Namer.PeerURL(pod), Membership: grown, Current: hold,
-				RestartPod: true, DeleteClaim: in.RemovedData[pod],
+				RestartPod: true, DeleteClaim: true,
 			}
 		}
 	}
 
 	// A member whose data is gone is replaced, one at a time, while the
-	// others keep quorum.
+	// others keep quorum; a learner's (it held nothing the cluster needs)
+	// as well, as its pod cannot start it on an empty volume either. Its pod restarts on fresh storage: an etcd
+	// started on the empty volume before the swap takes the old member's
+	// ID from its peers (same peer URL), writes that into its data and
+	// would come back as the removed member, never as the new one.
 	for _, n := range hold.InitialMembers {
 		m := members[n]
-		if !in.DataLost[n] || m.Healthy() || m.Learner {
+		if !in.DataLost[n] || m.Healthy() {
 			continue
 		}
 		voters, healthyOthers := 0, 0
@@ -184,7 +200,7 @@ func plan(in Input) Step {
 		}
 		return Step{
 			Action: ActionReplace, Target: n, TargetID: m.ID, PeerURL: in.Namer.PeerURL(n), Membership: hold, Current: hold,
-			RestartPod: true, DeleteClaim: in.RemovedData[n],
+			RestartPod: true, DeleteClaim: true,
 		}
 	}
 
@@ -200,10 +216,12 @@ func plan(in Input) Step {
 			shrunk.InitialMembers = without(hold.InitialMembers, n)
 			return Step{Action: ActionRemove, Target: n, TargetID: m.ID, Membership: shrunk, Current: hold}
 		}
-		// Its pod runs a removed member's data (a replacement whose pod
-		// started as the old member before the swap): etcd will never
-		// start there, so the pod gets fresh storage.
-		if !m.Reached && in.RemovedData[n] {
+		// Its pod runs another member's data (a replacement whose pod
+		// started as the old member before the swap, and was not given
+		// fresh storage because the operator stopped in between): etcd
+		// will never start the learner there, so the pod gets fresh
+		// storage. A learner that never started holds nothing.
+		if !m.Started() && (in.RemovedData[n] || stalled(in, n)) {
 			return Step{Action: ActionReset, Target: n, TargetID: m.ID, Membership: hold, Current: hold, RestartPod: true, DeleteClaim: true}
 		}
 		// One change at a time: a learner is promoted before anything else.
@@ -316,6 +334,13 @@ func highestOrdinal(cluster string, names []string) int32 {
 		top = max(top, Ordinal(cluster, n))
 	}
 	return top
+}
+
+// stalled is true when pod's etcd has run for the learner start grace
+// without its learner starting.
+func stalled(in Input, pod string) bool {
+	up, ok := in.EtcdUp[pod]
+	return ok && in.LearnerStartGrace > 0 && up >= in.LearnerStartGrace
 }
 
 func caughtUp(m etcd.Member, c *etcd.Cluster, maxLag uint64) bool {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/values"
@@ -340,12 +341,23 @@ func TestPlan(t *testing.T) {
 			want: Step{Membership: existing(2, "demo-0", "demo-1"), Current: existing(2, "demo-0", "demo-1")},
 		},
 		{
-			name: "a voter whose data is gone is replaced, and its pod restarted",
+			name: "a voter whose data is gone is replaced, and its pod restarted on fresh storage",
 			in: Input{Size: 3, Replicas: 3, Formed: true, DataLost: map[string]bool{"demo-2": true},
 				Cluster: snapshot(voter(0), leading(voter(1)), down(2))},
 			want: Step{
 				Action: ActionReplace, Target: "demo-2", TargetID: memberID(2), PeerURL: peerURL("demo-2"),
-				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true,
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true, DeleteClaim: true,
+			},
+		},
+		{
+			name: "a learner whose data is gone is replaced too, on fresh storage",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, DataLost: map[string]bool{"demo-2": true},
+				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcd.Member) {
+					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
+				}))...)},
+			want: Step{
+				Action: ActionReplace, Target: "demo-2", TargetID: memberID(2), PeerURL: peerURL("demo-2"),
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true, DeleteClaim: true,
 			},
 		},
 		{
@@ -362,17 +374,8 @@ func TestPlan(t *testing.T) {
 			want: Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
 		},
 		{
-			name: "a replacement half done: the pod without a member is added back and restarted",
+			name: "a replacement half done: the pod without a member is added back and restarted on fresh storage",
 			in:   Input{Size: 3, Replicas: 3, Formed: true, Cluster: snapshot(voters(2)...)},
-			want: Step{
-				Action: ActionAddLearner, Target: "demo-2", PeerURL: peerURL("demo-2"),
-				Membership: existing(3, pods(3)...), Current: existing(3, "demo-0", "demo-1"), RestartPod: true,
-			},
-		},
-		{
-			name: "a pod without a member that ran a removed member's data also loses its claim",
-			in: Input{Size: 3, Replicas: 3, Formed: true, RemovedData: map[string]bool{"demo-2": true},
-				Cluster: snapshot(voters(2)...)},
 			want: Step{
 				Action: ActionAddLearner, Target: "demo-2", PeerURL: peerURL("demo-2"),
 				Membership: existing(3, pods(3)...), Current: existing(3, "demo-0", "demo-1"), RestartPod: true, DeleteClaim: true,
@@ -386,6 +389,34 @@ func TestPlan(t *testing.T) {
 				Action: ActionReset, Target: "demo-2", TargetID: memberID(2),
 				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true, DeleteClaim: true,
 			},
+		},
+		{
+			name: "a learner that has not started while etcd ran in its pod for the grace gets fresh storage",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, LearnerStartGrace: time.Minute,
+				EtcdUp:  map[string]time.Duration{"demo-0": time.Hour, "demo-1": time.Hour, "demo-2": time.Minute},
+				Cluster: snapshot(append(voters(2), unstarted(2))...)},
+			want: Step{
+				Action: ActionReset, Target: "demo-2", TargetID: memberID(2),
+				Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), RestartPod: true, DeleteClaim: true,
+			},
+		},
+		{
+			name: "a learner that has not started is waited for within the grace",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, LearnerStartGrace: time.Minute,
+				EtcdUp:  map[string]time.Duration{"demo-0": time.Hour, "demo-1": time.Hour, "demo-2": 59 * time.Second},
+				Cluster: snapshot(append(voters(2), unstarted(2))...)},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "waiting for learner demo-2",
+		},
+		{
+			name: "a started learner is not reset, however long its etcd has run",
+			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, LearnerStartGrace: time.Minute,
+				EtcdUp: map[string]time.Duration{"demo-0": time.Hour, "demo-1": time.Hour, "demo-2": time.Hour},
+				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcd.Member) {
+					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
+				}))...)},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "waiting for learner demo-2",
 		},
 		{
 			name: "a learner that answers is promoted, whatever its pod's last exit",

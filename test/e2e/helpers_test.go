@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,14 +16,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
@@ -203,116 +200,6 @@ func expectNoPods(ctx context.Context, t target) {
 		err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())
 		return list.Items, err
 	}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(BeEmpty(), "pods of %s/%s", t.Namespace, t.Instance)
-}
-
-// dumpDiagnostics writes what happened in namespace ns, and the operator's
-// log since the spec started, to the spec's output and to
-// _output/e2e-artifacts/<ns>.txt.
-func dumpDiagnostics(ctx context.Context, ns string, since time.Time) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "==== diagnostics of namespace %s\n", ns)
-	ecs := &etcdv1alpha1.EtcdClusterList{}
-	if err := k8s.List(ctx, ecs, client.InNamespace(ns)); err == nil {
-		for _, ec := range ecs.Items {
-			y, _ := yaml.Marshal(map[string]any{"name": ec.Name, "spec": ec.Spec, "status": ec.Status})
-			fmt.Fprintf(&b, "--- EtcdCluster %s\n%s", ec.Name, y)
-		}
-	}
-	pods := &corev1.PodList{}
-	if err := k8s.List(ctx, pods, client.InNamespace(ns)); err == nil {
-		b.WriteString("--- pods\n")
-		for _, p := range pods.Items {
-			restarts := int32(0)
-			state := ""
-			for _, cs := range p.Status.ContainerStatuses {
-				restarts += cs.RestartCount
-				switch {
-				case cs.State.Waiting != nil:
-					state = "waiting: " + cs.State.Waiting.Reason
-				case cs.State.Terminated != nil:
-					state = "terminated: " + cs.State.Terminated.Reason
-				case cs.State.Running != nil:
-					state = "running"
-				}
-			}
-			fmt.Fprintf(&b, "%s uid=%s phase=%s ip=%s restarts=%d %s deleting=%v\n", p.Name, p.UID, p.Status.Phase, p.Status.PodIP, restarts, state, !p.DeletionTimestamp.IsZero())
-		}
-	}
-	events := &eventsv1.EventList{}
-	if err := k8s.List(ctx, events, client.InNamespace(ns)); err == nil {
-		sort.Slice(events.Items, func(i, j int) bool { return eventTime(events.Items[i]).Before(eventTime(events.Items[j])) })
-		b.WriteString("--- events\n")
-		for _, e := range events.Items {
-			fmt.Fprintf(&b, "%s %s %s/%s %s: %s\n", eventTime(e).Format(time.RFC3339), e.Type, e.Regarding.Kind, e.Regarding.Name, e.Reason, e.Note)
-		}
-	}
-	b.WriteString(podLogTails(ctx, pods.Items))
-	b.WriteString(operatorLog(ctx, since))
-	GinkgoWriter.Print(b.String())
-	dir := filepath.Join(repoRoot, "_output", "e2e-artifacts")
-	if err := os.MkdirAll(dir, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, ns+".txt"), []byte(b.String()), 0o644)
-	}
-}
-
-func eventTime(e eventsv1.Event) time.Time {
-	if !e.EventTime.IsZero() {
-		return e.EventTime.Time
-	}
-	if e.DeprecatedLastTimestamp.IsZero() {
-		return e.CreationTimestamp.Time
-	}
-	return e.DeprecatedLastTimestamp.Time
-}
-
-// podLogTailLines bounds each etcd container log in the diagnostics: the
-// end holds why a member stopped (a panic on a lost raft log, a refused join).
-const podLogTailLines = int64(40)
-
-// podLogTails is the end of each pod's etcd log, and of its previous
-// container's when it restarted.
-func podLogTails(ctx context.Context, pods []corev1.Pod) string {
-	var b strings.Builder
-	for _, p := range pods {
-		restarted := false
-		for _, cs := range p.Status.ContainerStatuses {
-			restarted = restarted || cs.RestartCount > 0
-		}
-		for _, previous := range []bool{true, false} {
-			if previous && !restarted {
-				continue
-			}
-			tail := podLogTailLines
-			raw, err := clientset.CoreV1().Pods(p.Namespace).GetLogs(p.Name, &corev1.PodLogOptions{TailLines: &tail, Previous: previous}).DoRaw(ctx)
-			fmt.Fprintf(&b, "--- log of pod %s (previous container: %v, last %d lines)\n", p.Name, previous, tail)
-			if err != nil {
-				fmt.Fprintf(&b, "not read: %v\n", err)
-				continue
-			}
-			b.Write(raw)
-		}
-	}
-	return b.String()
-}
-
-// operatorLog is the log of the operator's pods since a time.
-func operatorLog(ctx context.Context, since time.Time) string {
-	pods := &corev1.PodList{}
-	if err := k8s.List(ctx, pods, client.InNamespace(operatorNamespace), operatorPodLabels); err != nil {
-		return "operator pods not listed: " + err.Error() + "\n"
-	}
-	var b strings.Builder
-	for _, p := range pods.Items {
-		t := metav1.NewTime(since)
-		raw, err := clientset.CoreV1().Pods(operatorNamespace).GetLogs(p.Name, &corev1.PodLogOptions{SinceTime: &t}).DoRaw(ctx)
-		fmt.Fprintf(&b, "--- operator log %s (since %s)\n", p.Name, since.Format(time.RFC3339))
-		if err != nil {
-			fmt.Fprintf(&b, "not read: %v\n", err)
-			continue
-		}
-		b.Write(raw)
-	}
-	return b.String()
 }
 
 // podUIDs maps the named pods to their UIDs in st, to recognize them once recreated.

@@ -20,6 +20,7 @@ const (
 	writeGapScaleStep   = "write.gapMax.scaleStep"
 	writeGapSpec        = "write.gapMax.spec"
 	recoverDataWipedPV  = "recover.datawiped.pv"
+	recoverWipedPaused  = "recover.datawipedWhilePaused.pv"
 	recoverTwoPodsPV    = "recover.twopods.pv"
 	recoverRemovedPV    = "recover.removedByHand.pv"
 	recoverOpKilledAdd  = "recover.operatorKilled.afterAdd"
@@ -37,6 +38,7 @@ func init() {
 		writeGapScaleStep:      "longest interval without an acknowledged write during one scaling step (size edit -> Running and healthy)",
 		writeGapSpec:           "longest interval without an acknowledged write over a whole spec with a continuous writer",
 		recoverDataWipedPV:     "member's claim and pod deleted -> replaced by a new member, all healthy (PersistentVolume)",
+		recoverWipedPaused:     "member's claim and pod deleted while paused, etcd started on the empty volume as the old member -> (resumed) replaced by a new member, all healthy (PersistentVolume)",
 		recoverTwoPodsPV:       "two of three pods deleted at once -> all members healthy again, same IDs (PersistentVolume)",
 		recoverRemovedPV:       "a follower's member removed by hand (its etcd stops on the removed member's data) -> a new member on fresh storage, all healthy (PersistentVolume)",
 		recoverOpKilledAdd:     "operator killed when a learner appeared (3->5) -> 5 healthy voters, Running",

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
@@ -61,6 +62,46 @@ var _ = Describe("Self-healing with a client writing", func() {
 		Expect(err).NotTo(HaveOccurred(), "%s lost its data: no new member in its place within %s", victim.Pod, recoveryBound)
 		expectReplaced(ctx, before, after, victim, kvs)
 		Expect(memberClaim(ctx, ns, victim.Pod).UID).NotTo(Equal(claim.UID), "a new claim for %s", victim.Pod)
+		expectConverged(ctx, ec, w, 3)
+	}, SpecTimeout(specTimeout))
+
+	// An etcd started on an empty volume while its old member is still
+	// listed takes that member's ID from its peers and writes it into its
+	// data, then stops on the leader's first heartbeat (its raft log is
+	// gone). Restarted on that data once the member is replaced, it would
+	// never be the new member: the replacement needs fresh storage.
+	It("replaces a member whose claim was deleted while reconciliation was paused", func(ctx SpecContext) {
+		ec, t, w := runningWithWriter(ctx, "pausedwipe", "pw", 3)
+		ns := ec.Namespace
+		before := expectHealthy(ctx, t)
+		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
+		victim := before.followers()[0]
+		claim := memberClaim(ctx, ns, victim.Pod)
+		setPaused(ctx, ec, true)
+
+		By("deleting the claim and pod of " + victim.Pod + ", and letting etcd start on the empty volume")
+		Expect(k8s.Delete(ctx, claim)).To(Succeed())
+		deletePod(ctx, ns, victim.Pod)
+		Eventually(ctx, func() (string, error) {
+			return etcdStartedAgain(ctx, ns, victim)
+		}).WithTimeout(time.Minute).WithPolling(pollInterval).Should(BeEmpty(), "etcd in a new pod %s", victim.Pod)
+		// Paused, the operator leaves the old member listed meanwhile.
+		Consistently(ctx, func() ([]uint64, error) {
+			list, err := memberList(ctx, before.leader().endpoint())
+			ids := make([]uint64, 0, len(list))
+			for _, m := range list {
+				ids = append(ids, m.ID)
+			}
+			return ids, err
+		}).WithTimeout(3*time.Second).WithPolling(time.Second).Should(ContainElement(victim.ID()), "the old member of %s while paused", victim.Pod)
+
+		By("resuming reconciliation")
+		t0 := time.Now()
+		setPaused(ctx, ec, false)
+		secs, after, err := awaitNewMember(ctx, t, t0, victim, true)
+		recordMeasurement(recoverWipedPaused, secs, recoveryBound)
+		Expect(err).NotTo(HaveOccurred(), "%s lost its data while paused: no new member in its place within %s of resuming", victim.Pod, recoveryBound)
+		expectReplaced(ctx, before, after, victim, kvs)
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
@@ -247,6 +288,38 @@ func awaitNewMember(ctx context.Context, t target, t0 time.Time, victim memberSt
 		return st.healthy(t.Size)
 	})
 	return secs, after, err
+}
+
+// setPaused sets ec's spec.paused and waits until the operator has
+// reconciled that generation.
+func setPaused(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, paused bool) {
+	By(fmt.Sprintf("setting %s/%s paused=%v", ec.Namespace, ec.Name, paused))
+	Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Paused = paused })).To(Succeed())
+	Eventually(ctx, func(g Gomega) {
+		got, err := fetchCluster(ctx, ec)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+	}).WithTimeout(statusBound).WithPolling(pollInterval).Should(Succeed(), "%s/%s paused=%v observed", ec.Namespace, ec.Name, paused)
+}
+
+// etcdStartedAgain is "" once victim's pod was recreated and its etcd
+// container has started, else what is still missing.
+func etcdStartedAgain(ctx context.Context, ns string, victim memberState) (string, error) {
+	pod := &corev1.Pod{}
+	if err := k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: victim.Pod}, pod); apierrors.IsNotFound(err) {
+		return "no pod yet", nil
+	} else if err != nil {
+		return "", err
+	}
+	if pod.UID == victim.PodUID {
+		return "the old pod is still there", nil
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name == "etcd" && (cs.State.Running != nil || cs.RestartCount > 0) {
+			return "", nil
+		}
+	}
+	return "etcd not started in the new pod", nil
 }
 
 // expectReplaced checks that only victim's member changed and that the

@@ -289,6 +289,16 @@ func finishWriter(ctx context.Context, t target, w *writer) writeReport {
 	return r
 }
 
+// awaitAckAfter waits until the writer has a write acknowledged after t:
+// the application writes again after a disturbance the spec made itself.
+func (w *writer) awaitAckAfter(ctx context.Context, t time.Time) {
+	Eventually(ctx, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return len(w.acks) > 0 && w.acks[len(w.acks)-1].At.After(t)
+	}).WithTimeout(30*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "a write acknowledged after %s", t.Format("15:04:05.000"))
+}
+
 // gapIn is the longest interval without an acknowledged write so far that
 // overlaps [from, to]; one still open counts up to now.
 func (w *writer) gapIn(from, to time.Time) time.Duration {
