@@ -355,8 +355,13 @@ func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, p *pass, s
 	case membership.ActionReplace:
 		// A failure between the calls is finished by the plan on the next
 		// pass: a pod without a member is added back, and restarted.
-		if err = ops.Remove(ctx, step.TargetID); err == nil {
-			err = ops.AddLearner(ctx, step.PeerURL)
+		if err = ops.Remove(ctx, step.TargetID); err != nil {
+			return err
+		}
+		if err = ops.AddLearner(ctx, step.PeerURL); err != nil {
+			// The removal is done and cannot be undone: say so now.
+			r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, string(membership.ActionRemove), "Membership",
+				"Removed member %s, whose data is gone; adding it back as a learner is retried: %v", step.Target, err)
 		}
 	}
 	return err

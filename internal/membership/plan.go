@@ -96,8 +96,8 @@ type Input struct {
 	// is not added there until both are gone, or its pod would start on
 	// the removed member's data, or the StatefulSet would not start it.
 	Lingering map[string]bool
-	// EtcdUp is, for each pod whose etcd container has started, how long
-	// ago the pod started it first (restarts included).
+	// EtcdUp is, for each pod whose etcd container has started at least
+	// once, how long ago the pod started (restarts included).
 	EtcdUp map[string]time.Duration
 	// LearnerStartGrace is how long a learner's etcd may run in its pod
 	// without the learner starting before the pod gets fresh storage: an
@@ -175,15 +175,15 @@ func plan(in Input) Step {
 	}
 
 	// A member whose data is gone is replaced, one at a time, while the
-	// others keep quorum; a learner's (it held nothing the cluster needs)
-	// as well, as its pod cannot start it on an empty volume either. Its pod restarts on fresh storage: an etcd
-	// started on the empty volume before the swap takes the old member's
-	// ID from its peers (same peer URL), writes that into its data and
+	// others keep quorum; a learner too, whose pod cannot start it on an
+	// empty volume either. The pod restarts on fresh storage: an etcd
+	// started on the empty volume before the swap took the old member's
+	// ID from its peers (same peer URL) and wrote it into its data, and
 	// would come back as the removed member, never as the new one.
 	for _, n := range hold.InitialMembers {
 		m := members[n]
-		if !in.DataLost[n] || m.Healthy() {
-			continue
+		if !in.DataLost[n] || m.Healthy() || (m.Learner && Ordinal(in.Namer.Cluster, n) >= in.Size) {
+			continue // a learner the spec no longer wants is removed below instead
 		}
 		voters, healthyOthers := 0, 0
 		for other, om := range members {

@@ -361,6 +361,17 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name: "a learner whose data is gone but that the spec no longer wants is removed, not replaced",
+			in: Input{Size: 3, Replicas: 4, Formed: true, MaxLearnerLag: lag, DataLost: map[string]bool{"demo-3": true},
+				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcd.Member) {
+					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
+				}))...)},
+			want: Step{
+				Action: ActionRemove, Target: "demo-3", TargetID: memberID(3),
+				Membership: existing(4, pods(3)...), Current: existing(4, pods(4)...),
+			},
+		},
+		{
 			name: "a voter whose data is gone waits while replacing it would lose quorum",
 			in: Input{Size: 3, Replicas: 3, Formed: true, DataLost: map[string]bool{"demo-2": true},
 				Cluster: snapshot(leading(voter(0)), down(1), down(2))},

@@ -369,7 +369,9 @@ var _ = Describe("Self-healing", func() {
 			err := get(ctx, ns, "heal-2", p)
 			return apierrors.IsNotFound(err) || p.UID != replacement.UID
 		}, timeout, interval).Should(BeTrue())
-		Expect(eventReasons(ctx, ec)).To(ContainElement("Replace"))
+		// etcd may refuse the add right after the removal (strict reconfig
+		// check): the next pass then adds the pod without a member back.
+		Expect(eventReasons(ctx, ec)).To(Or(ContainElement("Replace"), ContainElements("Remove", "AddLearner")))
 
 		// The new pod starts an empty member that joins and is promoted.
 		createMemberPod(ctx, ec, "heal-2")
