@@ -318,6 +318,9 @@ func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Me
 // fresh start where the step asks for one. Each call is bounded by the
 // pool's call timeout; an error leaves the step to the next reconcile.
 func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membership.Step) error {
+	if step.Nudge {
+		r.nudge(ctx, p)
+	}
 	if step.Action == membership.ActionNone {
 		return nil
 	}
@@ -331,6 +334,18 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membe
 	logf.FromContext(ctx).Info("membership step done", "action", step.Action, "member", step.Target,
 		"restartPod", step.RestartPod, "deleteClaim", step.DeleteClaim)
 	return nil
+}
+
+// nudge has etcd commit an empty entry for a learner waiting to start. It
+// is best effort: the learner is waited for on the next pass either way.
+func (r *EtcdClusterReconciler) nudge(ctx context.Context, p *pass) {
+	c, err := r.Pool.Client(client.ObjectKeyFromObject(p.ec), p.endpoints)
+	if err == nil {
+		err = etcd.Membership{Client: c, Timeouts: r.Pool.Timeouts()}.Nudge(ctx)
+	}
+	if err != nil {
+		logf.FromContext(ctx).V(1).Info("etcd not nudged for a learner", "error", err.Error())
+	}
 }
 
 // changeMembership makes step's change in etcd.

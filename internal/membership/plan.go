@@ -65,6 +65,11 @@ type Step struct {
 	// DeleteClaim deletes Target's claim before its pod restarts: it holds
 	// a removed member's data, which etcd refuses to start on.
 	DeleteClaim bool
+	// Nudge has the cluster commit an empty entry while a learner does not
+	// answer: one that joined from a snapshot serves no client until its
+	// publish returns, which it cannot until it applies an entry past the
+	// snapshot (see etcd.Membership.Nudge).
+	Nudge bool
 }
 
 // Input is what the controller observed.
@@ -226,7 +231,7 @@ func plan(in Input) Step {
 		}
 		// One change at a time: a learner is promoted before anything else.
 		if !m.Reached || !caughtUp(m, in.Cluster, in.MaxLearnerLag) {
-			return Step{Membership: hold, Blocked: fmt.Sprintf("waiting for learner %s to catch up", n)}
+			return Step{Membership: hold, Blocked: fmt.Sprintf("waiting for learner %s to catch up", n), Nudge: !m.Reached}
 		}
 		return Step{Action: ActionPromote, Target: n, TargetID: m.ID, Membership: hold, Current: hold}
 	}

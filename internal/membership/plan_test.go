@@ -229,17 +229,17 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
-			name: "a learner that did not answer blocks",
+			name: "a learner that did not answer blocks, and etcd is nudged for it",
 			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
 				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcd.Member) { m.Reached = false }))...)},
-			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...), Nudge: true},
 			wantBlocked: "waiting for learner demo-3",
 		},
 		{
-			name: "an unstarted learner blocks",
+			name: "an unstarted learner blocks, and etcd is nudged for it",
 			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
 				Cluster: snapshot(append(voters(3), unstarted(3))...)},
-			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...)},
+			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...), Nudge: true},
 			wantBlocked: "demo-3",
 		},
 		{
@@ -416,7 +416,7 @@ func TestPlan(t *testing.T) {
 			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, LearnerStartGrace: time.Minute,
 				EtcdUp:  map[string]time.Duration{"demo-0": time.Hour, "demo-1": time.Hour, "demo-2": 59 * time.Second},
 				Cluster: snapshot(append(voters(2), unstarted(2))...)},
-			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), Nudge: true},
 			wantBlocked: "waiting for learner demo-2",
 		},
 		{
@@ -426,7 +426,7 @@ func TestPlan(t *testing.T) {
 				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcd.Member) {
 					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
 				}))...)},
-			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), Nudge: true},
 			wantBlocked: "waiting for learner demo-2",
 		},
 		{
@@ -469,8 +469,8 @@ func TestPlan(t *testing.T) {
 }
 
 func describe(s Step) string {
-	return fmt.Sprintf("{Action:%q Target:%q TargetID:%x TransferTo:%x PeerURL:%q Membership:%+v Current:%+v RestartPod:%v DeleteClaim:%v}",
-		s.Action, s.Target, s.TargetID, s.TransferTo, s.PeerURL, s.Membership, s.Current, s.RestartPod, s.DeleteClaim)
+	return fmt.Sprintf("{Action:%q Target:%q TargetID:%x TransferTo:%x PeerURL:%q Membership:%+v Current:%+v RestartPod:%v DeleteClaim:%v Nudge:%v}",
+		s.Action, s.Target, s.TargetID, s.TransferTo, s.PeerURL, s.Membership, s.Current, s.RestartPod, s.DeleteClaim, s.Nudge)
 }
 
 func TestPlanDoesNotModifyInput(t *testing.T) {
