@@ -15,8 +15,11 @@ import (
 )
 
 // floorRounds is how many static clusters each floor spec creates, one
-// after the other, for a median rather than a single sample.
-const floorRounds = 5
+// after the other: as many as the operator's 3-member creations in a run
+// (15), because creation times are bimodal (a pod's first lookup of a
+// peer's name may be answered NXDOMAIN and cached for seconds), and the
+// medians of 5 and of 15 such samples are not comparable.
+const floorRounds = 15
 
 // The floor is what Kubernetes alone takes with the same pod template: the
 // chart installed by helm, without the operator, as a static cluster. The
