@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
@@ -264,6 +265,9 @@ func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to in
 	}
 	s.WriteGapMaxSeconds = w.gapIn(t0, end).Seconds()
 	s.Added, s.Removed = tr.added(t0), tr.removed(t0)
+	for i := range s.Added {
+		noteJoin(ctx, t, &s.Added[i])
+	}
 	recordStep(s)
 	Expect(lastErr).NotTo(HaveOccurred(), "scaling %s/%s %s: not Running with %d healthy members within %s", ec.Namespace, ec.Name, s.Name, to, scaleBound)
 	return s
@@ -417,4 +421,19 @@ func since(t0, at time.Time) *float64 {
 		return nil
 	}
 	return seconds(at.Sub(t0))
+}
+
+// noteJoin reads from the added member's etcd log how it joined: a member
+// sent a snapshot that already holds its own publish never sees that
+// request applied, and serves clients only after etcd's request timeout.
+func noteJoin(ctx context.Context, t target, m *memberTiming) {
+	limit := int64(8 << 20)
+	raw, err := clientset.CoreV1().Pods(t.Namespace).GetLogs(m.Member, &corev1.PodLogOptions{LimitBytes: &limit}).DoRaw(ctx)
+	if err != nil {
+		return
+	}
+	log := string(raw)
+	snapshot := strings.Contains(log, "applied incoming Raft snapshot")
+	retried := strings.Contains(log, "failed to publish local member to cluster through raft")
+	m.SnapshotJoin, m.PublishRetried = &snapshot, &retried
 }

@@ -15,37 +15,42 @@ import (
 
 // Metric keys of the specs that run a continuous writer.
 const (
-	scaleMemberAdd      = "scale.member.add"
-	scaleMemberRemove   = "scale.member.remove"
-	writeGapScaleStep   = "write.gapMax.scaleStep"
-	writeGapSpec        = "write.gapMax.spec"
-	recoverDataWipedPV  = "recover.datawiped.pv"
-	recoverWipedPaused  = "recover.datawipedWhilePaused.pv"
-	recoverTwoPodsPV    = "recover.twopods.pv"
-	recoverRemovedPV    = "recover.removedByHand.pv"
-	recoverOpKilledAdd  = "recover.operatorKilled.afterAdd"
-	recoverOpKilledRm   = "recover.operatorKilled.afterRemove"
-	createNothingBroken = "create.3m.pv.nothingBroken.running"
-	createOtherFrozen   = "create.3m.pv.otherClusterFrozen.running"
+	scaleMemberAdd    = "scale.member.add"
+	scaleMemberRemove = "scale.member.remove"
+	// The added members split by how their etcd joined (read from its log).
+	scaleMemberAddPublishLost  = "scale.member.add.firstPublishLost"
+	scaleMemberAddPublishFirst = "scale.member.add.firstPublishApplied"
+	writeGapScaleStep          = "write.gapMax.scaleStep"
+	writeGapSpec               = "write.gapMax.spec"
+	recoverDataWipedPV         = "recover.datawiped.pv"
+	recoverWipedPaused         = "recover.datawipedWhilePaused.pv"
+	recoverTwoPodsPV           = "recover.twopods.pv"
+	recoverRemovedPV           = "recover.removedByHand.pv"
+	recoverOpKilledAdd         = "recover.operatorKilled.afterAdd"
+	recoverOpKilledRm          = "recover.operatorKilled.afterRemove"
+	createNothingBroken        = "create.3m.pv.nothingBroken.running"
+	createOtherFrozen          = "create.3m.pv.otherClusterFrozen.running"
 	// scaleDownClaimsDeleted is measured from the end of a scale-down step.
 	scaleDownClaimsDeleted = "scale.down.removedClaimsDeleted"
 )
 
 func init() {
 	for k, v := range map[string]string{
-		scaleMemberAdd:         "per added member: previous member promoted (or size edit) -> new member a healthy voter in etcd's member list",
-		scaleMemberRemove:      "per removed member: previous member removed (or size edit) -> member gone from etcd's member list",
-		writeGapScaleStep:      "longest interval without an acknowledged write during one scaling step (size edit -> Running and healthy)",
-		writeGapSpec:           "longest interval without an acknowledged write over a whole spec with a continuous writer",
-		recoverDataWipedPV:     "member's claim and pod deleted -> replaced by a new member, all healthy (PersistentVolume)",
-		recoverWipedPaused:     "member's claim and pod deleted while paused, etcd started on the empty volume as the old member -> (resumed) replaced by a new member, all healthy (PersistentVolume)",
-		recoverTwoPodsPV:       "two of three pods deleted at once -> all members healthy again, same IDs (PersistentVolume)",
-		recoverRemovedPV:       "a follower's member removed by hand (its etcd stops on the removed member's data) -> a new member on fresh storage, all healthy (PersistentVolume)",
-		recoverOpKilledAdd:     "operator killed when a learner appeared (3->5) -> 5 healthy voters, Running",
-		recoverOpKilledRm:      "operator killed when a member was removed (5->3) -> 3 healthy voters, Running, claims gone",
-		createNothingBroken:    "apply -> Running and all members healthy, 3 members, while no other cluster is broken",
-		createOtherFrozen:      "apply -> Running and all members healthy, 3 members, while another cluster's etcd processes are SIGSTOPped",
-		scaleDownClaimsDeleted: "scale-down Running and healthy -> the removed members' claims deleted",
+		scaleMemberAdd:             "per added member: previous member promoted (or size edit) -> new member a healthy voter in etcd's member list",
+		scaleMemberAddPublishLost:  "per added member whose etcd lost its first publish (joined from a snapshot that already held it): served clients only after etcd's 7 s request timeout",
+		scaleMemberAddPublishFirst: "per added member whose etcd's first publish returned",
+		scaleMemberRemove:          "per removed member: previous member removed (or size edit) -> member gone from etcd's member list",
+		writeGapScaleStep:          "longest interval without an acknowledged write during one scaling step (size edit -> Running and healthy)",
+		writeGapSpec:               "longest interval without an acknowledged write over a whole spec with a continuous writer",
+		recoverDataWipedPV:         "member's claim and pod deleted -> replaced by a new member, all healthy (PersistentVolume)",
+		recoverWipedPaused:         "member's claim and pod deleted while paused, etcd started on the empty volume as the old member -> (resumed) replaced by a new member, all healthy (PersistentVolume)",
+		recoverTwoPodsPV:           "two of three pods deleted at once -> all members healthy again, same IDs (PersistentVolume)",
+		recoverRemovedPV:           "a follower's member removed by hand (its etcd stops on the removed member's data) -> a new member on fresh storage, all healthy (PersistentVolume)",
+		recoverOpKilledAdd:         "operator killed when a learner appeared (3->5) -> 5 healthy voters, Running",
+		recoverOpKilledRm:          "operator killed when a member was removed (5->3) -> 3 healthy voters, Running, claims gone",
+		createNothingBroken:        "apply -> Running and all members healthy, 3 members, while no other cluster is broken",
+		createOtherFrozen:          "apply -> Running and all members healthy, 3 members, while another cluster's etcd processes are SIGSTOPped",
+		scaleDownClaimsDeleted:     "scale-down Running and healthy -> the removed members' claims deleted",
 	} {
 		descriptions[k] = v
 	}
@@ -109,6 +114,12 @@ type memberTiming struct {
 	// Done: a healthy voter (adds), gone from the member list (removes).
 	Done    *float64 `json:"doneSeconds"`
 	Seconds *float64 `json:"seconds"`
+	// How an added member's etcd joined, read from its log (nil when the
+	// log could not be read): from a snapshot, and whether etcd lost its
+	// first publish, so that it served clients only after its request
+	// timeout (etcd-io/etcd#16436).
+	SnapshotJoin   *bool `json:"snapshotJoin,omitempty"`
+	PublishRetried *bool `json:"publishRetried,omitempty"`
 }
 
 type namedSeconds struct {
@@ -160,6 +171,9 @@ func recordStep(s stepTiming) {
 	recordOperator(writeGapScaleStep, &gap, bound)
 	for _, m := range s.Added {
 		recordOperator(scaleMemberAdd, m.Seconds, bound)
+		if m.PublishRetried != nil {
+			recordOperator(map[bool]string{true: scaleMemberAddPublishLost, false: scaleMemberAddPublishFirst}[*m.PublishRetried], m.Seconds, bound)
+		}
 	}
 	for _, m := range s.Removed {
 		recordOperator(scaleMemberRemove, m.Seconds, bound)
@@ -288,7 +302,15 @@ func memberTimingList(ms []memberTiming) string {
 	}
 	parts := make([]string, 0, len(ms))
 	for _, m := range ms {
-		parts = append(parts, fmt.Sprintf("%s %s", m.Member, formatSeconds(m.Seconds)))
+		part := fmt.Sprintf("%s %s", m.Member, formatSeconds(m.Seconds))
+		if m.SnapshotJoin != nil && *m.SnapshotJoin {
+			part += " (from a snapshot"
+			if m.PublishRetried != nil && *m.PublishRetried {
+				part += ", first publish lost"
+			}
+			part += ")"
+		}
+		parts = append(parts, part)
 	}
 	return strings.Join(parts, ", ")
 }
