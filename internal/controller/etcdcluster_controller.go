@@ -5,6 +5,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -325,6 +326,12 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membe
 		return nil
 	}
 	if err := r.changeMembership(ctx, p, step); err != nil {
+		var half removedNotReadded
+		if errors.As(err, &half) {
+			// The removal is done and cannot be undone: say so now.
+			r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, string(membership.ActionRemove), "Membership",
+				"Removed member %s, whose data is gone; adding it back as a learner is retried: %v", step.Target, half.err)
+		}
 		return fmt.Errorf("%s %s: %w", step.Action, step.Target, err)
 	}
 	if err := r.restart(ctx, p, step); err != nil {
@@ -374,13 +381,18 @@ func (r *EtcdClusterReconciler) changeMembership(ctx context.Context, p *pass, s
 			return err
 		}
 		if err = ops.AddLearner(ctx, step.PeerURL); err != nil {
-			// The removal is done and cannot be undone: say so now.
-			r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, string(membership.ActionRemove), "Membership",
-				"Removed member %s, whose data is gone; adding it back as a learner is retried: %v", step.Target, err)
+			return removedNotReadded{err}
 		}
 	}
 	return err
 }
+
+// removedNotReadded is a Replace cut short after its removal: etcd refused
+// the add that follows.
+type removedNotReadded struct{ err error }
+
+func (e removedNotReadded) Error() string { return "removed, not added back yet: " + e.err.Error() }
+func (e removedNotReadded) Unwrap() error { return e.err }
 
 // restart deletes the claim and the pod of step's target when the step
 // says so. Whatever they hold then is no member's usable data (the plan

@@ -47,16 +47,7 @@ var _ = Describe("Scaling an idle cluster", func() {
 		got, err := fetchCluster(ctx, ec)
 		Expect(err).NotTo(HaveOccurred())
 		t.Size = 4
-		secs, err := measure(ctx, t0, scaleBound, func(ctx context.Context) error {
-			st, err := t.observe(ctx)
-			if err != nil {
-				return err
-			}
-			if err := st.healthy(4); err != nil {
-				return err
-			}
-			return runningAt(ctx, ec, got.Generation, 4)
-		})
+		secs, err := measure(ctx, t0, scaleBound, healthyAndRunning(ec, t, got.Generation))
 		recordMeasurement(scaleUpIdle, secs, scaleBound)
 		Expect(err).NotTo(HaveOccurred(), "%s/%s: 4 healthy voters and Running after %d writes and none since", ns, ec.Name, compactedLogWrites)
 	}, SpecTimeout(specTimeout))

@@ -95,16 +95,7 @@ var _ = Describe("Scaling with a client writing", func() {
 		}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(BeEmpty(), "the removed members' pods")
 		release()
 		t.Size = 3
-		secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
-			st, err := t.observe(ctx)
-			if err != nil {
-				return err
-			}
-			if err := st.healthy(3); err != nil {
-				return err
-			}
-			return runningAt(ctx, ec, got.Generation, 3)
-		})
+		secs, err := measure(ctx, t0, recoveryBound, healthyAndRunning(ec, t, got.Generation))
 		recordMeasurement(scaleUpRightAfterDown, secs, recoveryBound)
 		Expect(err).NotTo(HaveOccurred(), "scaling 1->3 right after 3->1")
 		expectConverged(ctx, ec, w, 3)

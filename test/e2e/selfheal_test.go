@@ -47,22 +47,14 @@ var _ = Describe("Self-healing with a client writing", func() {
 	}, SpecTimeout(scalingSpecTimeout))
 
 	It("replaces a member whose claim was deleted while quorum holds", func(ctx SpecContext) {
-		ec, t, w := runningWithWriter(ctx, "wiped", "heal", 3)
-		ns := ec.Namespace
-		before := expectHealthy(ctx, t)
-		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
-		victim := before.member(t.podName(2))
-		claim := memberClaim(ctx, ns, victim.Pod)
+		r := newReplacement(ctx, "wiped", "heal", func(st clusterState, t target) memberState { return st.member(t.podName(2)) })
 
-		By("deleting the claim of " + victim.Pod + ", then its pod (the claim waits for the pod)")
-		Expect(k8s.Delete(ctx, claim)).To(Succeed())
-		t0 := deletePod(ctx, ns, victim.Pod)
-		secs, after, err := awaitNewMember(ctx, t, t0, victim, true)
-		recordMeasurement(recoverDataWipedPV, secs, recoveryBound)
-		Expect(err).NotTo(HaveOccurred(), "%s lost its data: no new member in its place within %s", victim.Pod, recoveryBound)
-		expectReplaced(ctx, before, after, victim, kvs)
-		Expect(memberClaim(ctx, ns, victim.Pod).UID).NotTo(Equal(claim.UID), "a new claim for %s", victim.Pod)
-		expectConverged(ctx, ec, w, 3)
+		By("deleting the claim of " + r.victim.Pod + ", then its pod (the claim waits for the pod)")
+		Expect(k8s.Delete(ctx, r.claim)).To(Succeed())
+		t0 := deletePod(ctx, r.ec.Namespace, r.victim.Pod)
+		r.expectNewMember(ctx, t0, true, recoverDataWipedPV, "lost its data")
+		r.expectFreshClaim(ctx)
+		expectConverged(ctx, r.ec, r.w, 3)
 	}, SpecTimeout(specTimeout))
 
 	// An etcd started on an empty volume while its old member is still
@@ -71,23 +63,19 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// gone). Restarted on that data once the member is replaced, it would
 	// never be the new member: the replacement needs fresh storage.
 	It("replaces a member whose claim was deleted while reconciliation was paused", func(ctx SpecContext) {
-		ec, t, w := runningWithWriter(ctx, "pausedwipe", "pw", 3)
-		ns := ec.Namespace
-		before := expectHealthy(ctx, t)
-		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
-		victim := before.followers()[0]
-		claim := memberClaim(ctx, ns, victim.Pod)
-		setPaused(ctx, ec, true)
+		r := newReplacement(ctx, "pausedwipe", "pw", firstFollower)
+		ns, victim := r.ec.Namespace, r.victim
+		setPaused(ctx, r.ec, true)
 
 		By("deleting the claim and pod of " + victim.Pod + ", and letting etcd start on the empty volume")
-		Expect(k8s.Delete(ctx, claim)).To(Succeed())
+		Expect(k8s.Delete(ctx, r.claim)).To(Succeed())
 		deletePod(ctx, ns, victim.Pod)
 		Eventually(ctx, func() (string, error) {
 			return etcdStartedAgain(ctx, ns, victim)
 		}).WithTimeout(time.Minute).WithPolling(pollInterval).Should(BeEmpty(), "etcd in a new pod %s", victim.Pod)
 		// Paused, the operator leaves the old member listed meanwhile.
 		Consistently(ctx, func() ([]uint64, error) {
-			list, err := memberList(ctx, before.leader().endpoint())
+			list, err := memberList(ctx, r.before.leader().endpoint())
 			ids := make([]uint64, 0, len(list))
 			for _, m := range list {
 				ids = append(ids, m.ID)
@@ -97,12 +85,9 @@ var _ = Describe("Self-healing with a client writing", func() {
 
 		By("resuming reconciliation")
 		t0 := time.Now()
-		setPaused(ctx, ec, false)
-		secs, after, err := awaitNewMember(ctx, t, t0, victim, true)
-		recordMeasurement(recoverWipedPaused, secs, recoveryBound)
-		Expect(err).NotTo(HaveOccurred(), "%s lost its data while paused: no new member in its place within %s of resuming", victim.Pod, recoveryBound)
-		expectReplaced(ctx, before, after, victim, kvs)
-		expectConverged(ctx, ec, w, 3)
+		setPaused(ctx, r.ec, false)
+		r.expectNewMember(ctx, t0, true, recoverWipedPaused, "lost its data while paused")
+		expectConverged(ctx, r.ec, r.w, 3)
 	}, SpecTimeout(specTimeout))
 
 	// etcd stops a removed member for good: every restart on its data
@@ -110,15 +95,10 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// gives it fresh storage (a new claim), which also finishes a
 	// replacement cut short between its remove and its add.
 	It("re-adds a member removed by hand as a new member on fresh storage", func(ctx SpecContext) {
-		ec, t, w := runningWithWriter(ctx, "removed", "rm", 3)
-		ns := ec.Namespace
-		before := expectHealthy(ctx, t)
-		kvs, _ := putKeys(ctx, before.endpoints(), "before", 5)
-		victim := before.followers()[0]
-		claim := memberClaim(ctx, ns, victim.Pod)
+		r := newReplacement(ctx, "removed", "rm", firstFollower)
 
-		By("removing the member of " + victim.Pod + " with clientv3, as an admin would")
-		c, err := newEtcdClient(before.leader().endpoint())
+		By("removing the member of " + r.victim.Pod + " with clientv3, as an admin would")
+		c, err := newEtcdClient(r.before.leader().endpoint())
 		Expect(err).NotTo(HaveOccurred())
 		defer func() { _ = c.Close() }()
 		var t0 time.Time
@@ -126,15 +106,12 @@ var _ = Describe("Self-healing with a client writing", func() {
 		// for 5 s (strict reconfig check): retried, as an admin would.
 		Eventually(ctx, func() error {
 			t0 = time.Now()
-			_, err := c.MemberRemove(ctx, victim.ID())
+			_, err := c.MemberRemove(ctx, r.victim.ID())
 			return err
-		}).WithTimeout(30*time.Second).WithPolling(time.Second).Should(Succeed(), "removing the member of %s", victim.Pod)
-		secs, after, err := awaitNewMember(ctx, t, t0, victim, false)
-		recordMeasurement(recoverRemovedPV, secs, recoveryBound)
-		Expect(err).NotTo(HaveOccurred(), "member of %s removed: no new member in its place within %s", victim.Pod, recoveryBound)
-		expectReplaced(ctx, before, after, victim, kvs)
-		Expect(memberClaim(ctx, ns, victim.Pod).UID).NotTo(Equal(claim.UID), "a fresh claim for %s", victim.Pod)
-		expectConverged(ctx, ec, w, 3)
+		}).WithTimeout(30*time.Second).WithPolling(time.Second).Should(Succeed(), "removing the member of %s", r.victim.Pod)
+		r.expectNewMember(ctx, t0, false, recoverRemovedPV, "had its member removed")
+		r.expectFreshClaim(ctx)
+		expectConverged(ctx, r.ec, r.w, 3)
 	}, SpecTimeout(specTimeout))
 
 	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
@@ -233,7 +210,15 @@ func converge(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32, kil
 	t.Size = int(size)
 	got, err := fetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
-	secs, err := measure(ctx, killed, opKillBound, func(ctx context.Context) error {
+	secs, err := measure(ctx, killed, opKillBound, healthyAndRunning(ec, t, got.Generation))
+	recordMeasurement(key, secs, opKillBound)
+	Expect(err).NotTo(HaveOccurred(), "%s/%s: %d healthy voters and Running after the operator was killed", ec.Namespace, ec.Name, size)
+}
+
+// healthyAndRunning is a measure condition: t.Size healthy voters in etcd,
+// and ec reporting Running for generation gen with that many ready.
+func healthyAndRunning(ec *etcdv1alpha1.EtcdCluster, t target, gen int64) func(context.Context) error {
+	return func(ctx context.Context) error {
 		st, err := t.observe(ctx)
 		if err != nil {
 			return err
@@ -241,10 +226,8 @@ func converge(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32, kil
 		if err := st.healthy(t.Size); err != nil {
 			return err
 		}
-		return runningAt(ctx, ec, got.Generation, size)
-	})
-	recordMeasurement(key, secs, opKillBound)
-	Expect(err).NotTo(HaveOccurred(), "%s/%s: %d healthy voters and Running after the operator was killed", ec.Namespace, ec.Name, size)
+		return runningAt(ctx, ec, gen, int32(t.Size))
+	}
 }
 
 // createTimed applies ec and waits until it is Running with all members
@@ -259,6 +242,45 @@ func createTimed(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, key string) 
 	}
 	Expect(err).NotTo(HaveOccurred(), "%d-member cluster %s/%s not Running and healthy within %s", ec.Spec.Size, ec.Namespace, ec.Name, createBound)
 	return running
+}
+
+// replacement is what a spec that takes a member's data away starts from:
+// a 3-member cluster with a writer, keys written before, the member to
+// lose (the victim) and its claim.
+type replacement struct {
+	ec     *etcdv1alpha1.EtcdCluster
+	t      target
+	w      *writer
+	before clusterState
+	kvs    map[string]string
+	victim memberState
+	claim  *corev1.PersistentVolumeClaim
+}
+
+func newReplacement(ctx context.Context, nsPrefix, name string, pick func(clusterState, target) memberState) replacement {
+	ec, t, w := runningWithWriter(ctx, nsPrefix, name, 3)
+	r := replacement{ec: ec, t: t, w: w, before: expectHealthy(ctx, t)}
+	r.kvs, _ = putKeys(ctx, r.before.endpoints(), "before", 5)
+	r.victim = pick(r.before, t)
+	r.claim = memberClaim(ctx, ec.Namespace, r.victim.Pod)
+	return r
+}
+
+func firstFollower(st clusterState, _ target) memberState { return st.followers()[0] }
+
+// expectNewMember waits from t0 for a new member in the victim's place (in
+// a new pod when newPod), records the time under key, and checks that the
+// other members and every key are still there.
+func (r replacement) expectNewMember(ctx context.Context, t0 time.Time, newPod bool, key, what string) {
+	secs, after, err := awaitNewMember(ctx, r.t, t0, r.victim, newPod)
+	recordMeasurement(key, secs, recoveryBound)
+	Expect(err).NotTo(HaveOccurred(), "%s %s: no new member in its place within %s", r.victim.Pod, what, recoveryBound)
+	expectReplaced(ctx, r.before, after, r.victim, r.kvs)
+}
+
+// expectFreshClaim checks that the victim's pod runs on a new claim.
+func (r replacement) expectFreshClaim(ctx context.Context) {
+	Expect(memberClaim(ctx, r.ec.Namespace, r.victim.Pod).UID).NotTo(Equal(r.claim.UID), "a fresh claim for %s", r.victim.Pod)
 }
 
 // memberClaim is the claim of a member's pod.
