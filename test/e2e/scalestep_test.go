@@ -264,6 +264,7 @@ func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to in
 		s.Seconds = seconds(done.Sub(t0))
 	}
 	s.WriteGapMaxSeconds = w.gapIn(t0, end).Seconds()
+	s.FailedWrites = w.failuresIn(t0, end)
 	s.Added, s.Removed = tr.added(t0), tr.removed(t0)
 	for i := range s.Added {
 		noteJoin(ctx, t, &s.Added[i])

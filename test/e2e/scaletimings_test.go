@@ -79,11 +79,14 @@ type stepTiming struct {
 	To   int32  `json:"to"`
 	// Seconds is size edit -> phase Running, readyMembers == size and all
 	// members healthy voters in etcd; nil when not within BoundSeconds.
-	Seconds            *float64       `json:"seconds"`
-	BoundSeconds       float64        `json:"boundSeconds"`
-	WriteGapMaxSeconds float64        `json:"writeGapMaxSeconds"`
-	Added              []memberTiming `json:"addedMembers,omitempty"`
-	Removed            []memberTiming `json:"removedMembers,omitempty"`
+	Seconds            *float64 `json:"seconds"`
+	BoundSeconds       float64  `json:"boundSeconds"`
+	WriteGapMaxSeconds float64  `json:"writeGapMaxSeconds"`
+	// FailedWrites are the writer's failed Puts during the step, each
+	// with its end in seconds since the size edit.
+	FailedWrites []string       `json:"failedWrites,omitempty"`
+	Added        []memberTiming `json:"addedMembers,omitempty"`
+	Removed      []memberTiming `json:"removedMembers,omitempty"`
 	// StatusTrail is what the operator's status said during the step, each
 	// change with its time since the size edit: where the time went.
 	StatusTrail []statusNote `json:"statusTrail,omitempty"`
@@ -275,6 +278,11 @@ func printSpecs(w io.Writer, f timingsFile) {
 		for _, st := range s.Steps {
 			_, _ = fmt.Fprintf(tw, "  step %s\t%s\twrite gap max %.3f (target <= %.1f)\tadded: %s\tremoved: %s\n", st.Name, formatSeconds(st.Seconds),
 				st.WriteGapMaxSeconds, targetStepWriteGap, memberTimingList(st.Added), memberTimingList(st.Removed))
+			if st.WriteGapMaxSeconds > targetStepWriteGap {
+				for _, f := range st.FailedWrites {
+					_, _ = fmt.Fprintf(tw, "    failed write %s\n", f)
+				}
+			}
 		}
 		for _, m := range s.Measurements {
 			_, _ = fmt.Fprintf(tw, "  %s\t%s\n", m.Name, formatSeconds(m.Seconds))

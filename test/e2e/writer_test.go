@@ -50,8 +50,15 @@ type writer struct {
 	attempts int
 	failed   int
 	lastErr  error
+	failures []failure
 	stopped  time.Time
 	report   *writeReport
+}
+
+// failure is one Put that was not acknowledged.
+type failure struct {
+	Start, At time.Time
+	Err       string
 }
 
 // writeReport is what a writer saw, once stopped.
@@ -168,6 +175,7 @@ func (w *writer) run(ctx context.Context) {
 		if err != nil {
 			w.failed++
 			w.lastErr = err
+			w.failures = append(w.failures, failure{Start: start, At: at, Err: err.Error()})
 		} else {
 			w.acks = append(w.acks, ack{Key: key, Value: value, At: at, Revision: resp.Header.Revision})
 		}
@@ -297,6 +305,20 @@ func (w *writer) awaitAckAfter(ctx context.Context, t time.Time) {
 		defer w.mu.Unlock()
 		return len(w.acks) > 0 && w.acks[len(w.acks)-1].At.After(t)
 	}).WithTimeout(30*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "a write acknowledged after %s", t.Format("15:04:05.000"))
+}
+
+// failuresIn are the failed Puts that ended within [from, to], as
+// "+seconds since from (took seconds): error".
+func (w *writer) failuresIn(from, to time.Time) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, f := range w.failures {
+		if !f.At.Before(from) && !f.At.After(to) {
+			out = append(out, fmt.Sprintf("+%.3f (took %.3f): %s", f.At.Sub(from).Seconds(), f.At.Sub(f.Start).Seconds(), f.Err))
+		}
+	}
+	return out
 }
 
 // gapIn is the longest interval without an acknowledged write so far that
