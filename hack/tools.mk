@@ -160,6 +160,16 @@ ETCD_IMAGE_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD_IMAGE_VERSION)
 ETCD_IMAGE_BIN ?= $(ETCD_IMAGE_DIR)/etcd
 ETCD_IMAGE_ETCDCTL ?= $(ETCD_IMAGE_DIR)/etcdctl
 
+# etcd 3.5 for the e2e suite: its new members join from the raft log, where 3.6 and later
+# send a snapshot (see README, "Why adding a member takes about 9 s").
+ETCD35_VERSION ?= v3.5.21
+ETCD35_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd35
+ETCD35_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD35_VERSION)
+ETCD35_BIN ?= $(ETCD35_DIR)/etcd
+ETCD35_ETCDCTL ?= $(ETCD35_DIR)/etcdctl
+
+$(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_version = $(ETCD35_VERSION)
+$(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_module = $(ETCD35_MODULE_DIR)
 $(ETCD_BIN) $(ETCDCTL): tools_etcd_version = $(ETCD_VERSION)
 $(ETCD_BIN) $(ETCDCTL): tools_etcd_module = $(ETCD_MODULE_DIR)
 $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_version = $(ETCD_IMAGE_VERSION)
@@ -168,20 +178,20 @@ $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_module = $(ETCD_IMAGE_MODULE
 tools_etcd_check = $(call tools-require-module,$(tools_etcd_module),go.etcd.io/etcd/server/v3,$(tools_etcd_version),update $(tools_etcd_module)/go.mod (see hack/tools.mk))
 
 # etcd: the module's own main package (a call to etcdmain.Main).
-$(ETCD_BIN) $(ETCD_IMAGE_BIN):
+$(ETCD_BIN) $(ETCD_IMAGE_BIN) $(ETCD35_BIN):
 	@$(tools_etcd_check)
 	@$(TOOLS_BUILD) $@ "etcd $(tools_etcd_version) (one-time, ~1 min)" \
 		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
 		-o $$TOOLS_OUT/etcd .'
 
-$(ETCDCTL) $(ETCD_IMAGE_ETCDCTL):
+$(ETCDCTL) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_ETCDCTL):
 	@$(tools_etcd_check)
 	@$(TOOLS_BUILD) $@ "etcdctl $(tools_etcd_version) (one-time, ~10 s)" \
 		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
 		-o $$TOOLS_OUT/etcdctl go.etcd.io/etcd/etcdctl/v3'
 
 .PHONY: etcd-image-binary
-etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version and print the etcd path.
+etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_BIN) $(ETCD35_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version, and of 3.5 for the e2e suite; print the default's etcd path.
 	@echo $(ETCD_IMAGE_BIN)
 
 # --- envtest assets (KUBEBUILDER_ASSETS) ---------------------------------------------

@@ -19,6 +19,7 @@ LC_BIN=${LC_BIN:-${REPO}/bin}
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}            # backing store of the API server
 ETCD_IMAGE_VERSION=${ETCD_IMAGE_VERSION:-v3.7.3}  # the product's default etcd image
+ETCD35_VERSION=${ETCD35_VERSION:-v3.5.21}        # an etcd 3.5 image for the e2e suite
 CRANE_VERSION=${CRANE_VERSION:-v0.22.1}
 COREDNS_VERSION=v1.14.7
 CRI_TOOLS_VERSION=v1.37.0

@@ -477,7 +477,7 @@ image() {
 }
 build_images() {
   image "${LC_SANDBOX_IMAGE}" pause.tar -no-base -entrypoint /pause "${PAUSE}:/pause"
-  for v in "${ETCD_IMAGE_VERSION}" "${ETCD_VERSION}"; do
+  for v in "${ETCD_IMAGE_VERSION}" "${ETCD_VERSION}" "${ETCD35_VERSION}"; do
     image "quay.io/coreos/etcd:${v}" "etcd-${v}.tar" -cmd /usr/local/bin/etcd \
       -mkdir /var/lib/etcd:0700:65532 -mkdir /var/etcd:0700:65532 \
       "${LC_BIN}/etcd-${v}/etcd:/usr/local/bin/etcd" "${LC_BIN}/etcd-${v}/etcdctl:/usr/local/bin/etcdctl"

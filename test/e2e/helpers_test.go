@@ -31,6 +31,9 @@ const (
 	operatorDeployment = "etcd-operator-controller-manager"
 	operatorLease      = "etcd-operator.etcd.io" // cmd/main.go LeaderElectionID
 	etcdVersion        = "3.7.3"
+	// etcd35Version is an etcd whose new members join from the raft log
+	// (hack/local-cluster builds its image).
+	etcd35Version = "3.5.21"
 
 	// Bounds of the waits; every wait in the suite has one.
 	createBound       = 3 * time.Minute

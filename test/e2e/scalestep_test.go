@@ -239,7 +239,7 @@ func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to in
 	t.Size = int(to)
 	tr := newTracker(ctx, t)
 	defer tr.probe.close()
-	s := stepTiming{Name: fmt.Sprintf("%d->%d", from, to), From: from, To: to, BoundSeconds: scaleBound.Seconds()}
+	s := stepTiming{Name: fmt.Sprintf("%d->%d", from, to), From: from, To: to, EtcdVersion: got.Spec.Version, BoundSeconds: scaleBound.Seconds()}
 
 	t0 := time.Now()
 	Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = to })).To(Succeed())

@@ -20,16 +20,19 @@ const (
 	// The added members split by how their etcd joined (read from its log).
 	scaleMemberAddPublishLost  = "scale.member.add.firstPublishLost"
 	scaleMemberAddPublishFirst = "scale.member.add.firstPublishApplied"
-	writeGapScaleStep          = "write.gapMax.scaleStep"
-	writeGapSpec               = "write.gapMax.spec"
-	recoverDataWipedPV         = "recover.datawiped.pv"
-	recoverWipedPaused         = "recover.datawipedWhilePaused.pv"
-	recoverTwoPodsPV           = "recover.twopods.pv"
-	recoverRemovedPV           = "recover.removedByHand.pv"
-	recoverOpKilledAdd         = "recover.operatorKilled.afterAdd"
-	recoverOpKilledRm          = "recover.operatorKilled.afterRemove"
-	createNothingBroken        = "create.3m.pv.nothingBroken.running"
-	createOtherFrozen          = "create.3m.pv.otherClusterFrozen.running"
+	// scaleMemberAddEtcd35 is scaleMemberAdd on etcd 3.5 clusters, kept
+	// apart: their new members join from the raft log.
+	scaleMemberAddEtcd35 = "scale.member.add.etcd35"
+	writeGapScaleStep    = "write.gapMax.scaleStep"
+	writeGapSpec         = "write.gapMax.spec"
+	recoverDataWipedPV   = "recover.datawiped.pv"
+	recoverWipedPaused   = "recover.datawipedWhilePaused.pv"
+	recoverTwoPodsPV     = "recover.twopods.pv"
+	recoverRemovedPV     = "recover.removedByHand.pv"
+	recoverOpKilledAdd   = "recover.operatorKilled.afterAdd"
+	recoverOpKilledRm    = "recover.operatorKilled.afterRemove"
+	createNothingBroken  = "create.3m.pv.nothingBroken.running"
+	createOtherFrozen    = "create.3m.pv.otherClusterFrozen.running"
 	// scaleDownClaimsDeleted is measured from the end of a scale-down step.
 	scaleDownClaimsDeleted = "scale.down.removedClaimsDeleted"
 )
@@ -39,6 +42,7 @@ func init() {
 		scaleMemberAdd:             "per added member: previous member promoted (or size edit) -> new member a healthy voter in etcd's member list",
 		scaleMemberAddPublishLost:  "per added member whose etcd lost its first publish (joined from a snapshot that already held it): served clients only after etcd's 7 s request timeout",
 		scaleMemberAddPublishFirst: "per added member whose etcd's first publish returned",
+		scaleMemberAddEtcd35:       "per added member of an etcd " + etcd35Version + " cluster (joins from the raft log; 3.5 refuses an add until every voter has been connected 5 s): previous member promoted (or size edit) -> new member a healthy voter",
 		scaleMemberRemove:          "per removed member: previous member removed (or size edit) -> member gone from etcd's member list",
 		writeGapScaleStep:          "longest interval without an acknowledged write during one scaling step (size edit -> Running and healthy)",
 		writeGapSpec:               "longest interval without an acknowledged write over a whole spec with a continuous writer",
@@ -77,6 +81,8 @@ type stepTiming struct {
 	Name string `json:"name"`
 	From int32  `json:"from"`
 	To   int32  `json:"to"`
+	// EtcdVersion is the cluster's etcd version.
+	EtcdVersion string `json:"etcdVersion"`
 	// Seconds is size edit -> phase Running, readyMembers == size and all
 	// members healthy voters in etcd; nil when not within BoundSeconds.
 	Seconds            *float64 `json:"seconds"`
@@ -172,8 +178,12 @@ func recordStep(s stepTiming) {
 	timings.record(operatorSide, stepKey(s.From, s.To), fmt.Sprintf("size %d -> %d: size edit -> Running, readyMembers == size and all members healthy voters in etcd", s.From, s.To), s.Seconds, bound)
 	gap := s.WriteGapMaxSeconds
 	recordOperator(writeGapScaleStep, &gap, bound)
+	addKey := scaleMemberAdd
+	if strings.HasPrefix(s.EtcdVersion, "3.5.") {
+		addKey = scaleMemberAddEtcd35
+	}
 	for _, m := range s.Added {
-		recordOperator(scaleMemberAdd, m.Seconds, bound)
+		recordOperator(addKey, m.Seconds, bound)
 		if m.PublishRetried != nil {
 			recordOperator(map[bool]string{true: scaleMemberAddPublishLost, false: scaleMemberAddPublishFirst}[*m.PublishRetried], m.Seconds, bound)
 		}
@@ -233,6 +243,7 @@ func targetChecks(op map[string]*metric, specs map[string]*specRecord) []targetC
 		target       float64
 	}{
 		{"seconds per added member", scaleMemberAdd, targetPerAddedMember},
+		{"seconds per added member, etcd " + etcd35Version, scaleMemberAddEtcd35, targetPerAddedMember},
 		{"longest write gap during a scaling step (seconds)", writeGapScaleStep, targetStepWriteGap},
 	} {
 		c := targetCheck{Name: d.name, Metric: d.metric, Target: d.target}

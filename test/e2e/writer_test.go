@@ -132,8 +132,8 @@ func newAppClient(endpoints ...string) (*clientv3.Client, error) {
 // runningWithWriter creates an EtcdCluster called name with size members in
 // a new namespace (prefix nsPrefix), waits for it to run and starts a
 // writer on it under the prefix name.
-func runningWithWriter(ctx context.Context, nsPrefix, name string, size int32) (*etcdv1alpha1.EtcdCluster, target, *writer) {
-	ec := newEtcdCluster(newNamespace(ctx, nsPrefix), name, size)
+func runningWithWriter(ctx context.Context, nsPrefix, name string, size int32, mutators ...func(*etcdv1alpha1.EtcdCluster)) (*etcdv1alpha1.EtcdCluster, target, *writer) {
+	ec := newEtcdCluster(newNamespace(ctx, nsPrefix), name, size, mutators...)
 	t := createCluster(ctx, ec)
 	expectRunning(ctx, ec, statusBound)
 	return ec, t, startWriter(ctx, t, name)
