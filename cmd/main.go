@@ -24,6 +24,7 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/controller"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/internal/watches"
 )
 
@@ -119,7 +120,7 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 // renders, only objects the operator manages: the cache stays small in
 // clusters full of other StatefulSets, Services and ConfigMaps.
 func cacheOptions(namespaces string) cache.Options {
-	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": chart.ManagedBy})
+	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": resources.ManagedBy})
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
 		&appsv1.StatefulSet{}:           {Label: managed},
 		&corev1.Service{}:               {Label: managed},

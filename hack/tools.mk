@@ -68,7 +68,12 @@ tools_standalone := $(if $(filter 1,$(words $(MAKEFILE_LIST))),true)
 tools_saved_default_goal := $(.DEFAULT_GOAL)
 TOOLS_ROOT_DIR := $(patsubst %/,%,$(dir $(TOOLS_MK_DIR)))
 TOOLS_MODULES_DIR := $(TOOLS_MK_DIR)/tools
-TOOLS_BIN_DIR ?= $(TOOLS_ROOT_DIR)/bin
+# Built tools live outside the checkout, in a machine-wide cache keyed by each tool's
+# version (and a hash of its module where it is ours), so that a fresh clone on the same
+# machine (CI's) reuses them instead of rebuilding Kubernetes, OLM and operator-sdk.
+# hack/local-cluster/lib.sh uses the same directory (LC_BIN).
+ETCD_OPERATOR_TOOLS_CACHE ?= $(if $(filter 0,$(shell id -u)),/var/cache/etcd-operator-tools,$(HOME)/.cache/etcd-operator-tools)
+TOOLS_BIN_DIR ?= $(ETCD_OPERATOR_TOOLS_CACHE)
 
 GO ?= go
 TOOLS_CGO_ENABLED ?= 0

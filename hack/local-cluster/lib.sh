@@ -15,7 +15,13 @@ LC_STATE=${LC_STATE:-${REPO}/_output/local-cluster}
 LC_DATA=${LC_DATA:-/var/lib/etcd-operator-local-cluster}
 LC_RUN=${LC_RUN:-/run/etcd-operator-local-cluster}
 
-LC_BIN=${LC_BIN:-${REPO}/bin}
+# Built tools: the machine-wide cache that hack/tools.mk builds into (keyed by version),
+# shared by every checkout on this machine.
+if [[ -z ${ETCD_OPERATOR_TOOLS_CACHE:-} ]]; then
+  if [[ ${EUID} -eq 0 ]]; then ETCD_OPERATOR_TOOLS_CACHE=/var/cache/etcd-operator-tools
+  else ETCD_OPERATOR_TOOLS_CACHE=${HOME}/.cache/etcd-operator-tools; fi
+fi
+LC_BIN=${LC_BIN:-${ETCD_OPERATOR_TOOLS_CACHE}}
 KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}            # backing store of the API server
 ETCD_IMAGE_VERSION=${ETCD_IMAGE_VERSION:-v3.7.3}  # the product's default etcd image

@@ -15,11 +15,9 @@ import (
 	"helm.sh/helm/v3/pkg/releaseutil"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
-)
 
-// ManagedBy is the value of .Release.Service, and so of the
-// app.kubernetes.io/managed-by label, on objects the operator renders.
-const ManagedBy = "etcd-operator"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
+)
 
 // Renderer renders one chart. It parses the chart once; Render is safe for
 // concurrent use because the parsed chart is never modified.
@@ -58,7 +56,7 @@ func (r *Renderer) Render(rel Release, values map[string]any) ([]*unstructured.U
 		return nil, err
 	}
 	if release, ok := top["Release"].(map[string]any); ok {
-		release["Service"] = ManagedBy
+		release["Service"] = resources.ManagedBy
 	}
 	files, err := engine.Render(r.chart, top)
 	if err != nil {

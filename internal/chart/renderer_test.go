@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/internal/values"
 )
 
@@ -138,7 +139,7 @@ func (c renderCase) values(tb testing.TB) map[string]any {
 	if c.modify != nil {
 		c.modify(ec)
 	}
-	v, err := values.For(ec, c.m)
+	v, err := values.For(ec, resources.For(ec, ""), c.m)
 	if err != nil {
 		tb.Fatalf("values.For: %v", err)
 	}
@@ -241,8 +242,8 @@ func TestRenderObjects(t *testing.T) {
 					t.Errorf("%s %s has namespace %q, want %q", o.GetKind(), o.GetName(), o.GetNamespace(), namespace)
 				}
 				labels := o.GetLabels()
-				if labels["app.kubernetes.io/managed-by"] != ManagedBy {
-					t.Errorf("%s %s has managed-by %q, want %q", o.GetKind(), o.GetName(), labels["app.kubernetes.io/managed-by"], ManagedBy)
+				if labels["app.kubernetes.io/managed-by"] != resources.ManagedBy {
+					t.Errorf("%s %s has managed-by %q, want %q", o.GetKind(), o.GetName(), labels["app.kubernetes.io/managed-by"], resources.ManagedBy)
 				}
 				if labels["app.kubernetes.io/instance"] != "demo" || labels["app.kubernetes.io/name"] != "etcd" {
 					t.Errorf("%s %s lacks the selector labels: %v", o.GetKind(), o.GetName(), labels)
@@ -420,7 +421,7 @@ func TestTuningRollsPodsButMembershipDoesNot(t *testing.T) {
 	r := loadChart(t)
 	checksum := func(ec *etcdv1alpha1.EtcdCluster, m values.Membership) string {
 		t.Helper()
-		v, err := values.For(ec, m)
+		v, err := values.For(ec, resources.For(ec, ""), m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -650,8 +651,8 @@ func TestRenderMinimalCharts(t *testing.T) {
 				if o.GetNamespace() != "ns1" {
 					t.Errorf("%s %s has namespace %q, want ns1", o.GetKind(), o.GetName(), o.GetNamespace())
 				}
-				if got := o.GetLabels()["app.kubernetes.io/managed-by"]; got != ManagedBy {
-					t.Errorf("%s %s is managed by %q, want %q", o.GetKind(), o.GetName(), got, ManagedBy)
+				if got := o.GetLabels()["app.kubernetes.io/managed-by"]; got != resources.ManagedBy {
+					t.Errorf("%s %s is managed by %q, want %q", o.GetKind(), o.GetName(), got, resources.ManagedBy)
 				}
 			}
 			if !reflect.DeepEqual(names, tt.wantNames) {

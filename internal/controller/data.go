@@ -11,8 +11,8 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // memberPods are the cluster's pods in the cache, by name.
@@ -31,7 +31,7 @@ func (r *EtcdClusterReconciler) memberPods(ctx context.Context, ec *etcdv1alpha1
 // managedSelector selects the objects the chart rendered for ec.
 func managedSelector(ec *etcdv1alpha1.EtcdCluster) client.MatchingLabels {
 	selector := client.MatchingLabels(selectorLabels(ec))
-	selector["app.kubernetes.io/managed-by"] = chart.ManagedBy
+	selector["app.kubernetes.io/managed-by"] = resources.ManagedBy
 	return selector
 }
 

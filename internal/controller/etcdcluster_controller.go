@@ -28,6 +28,7 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/internal/values"
 )
 
@@ -83,15 +84,6 @@ func (r *EtcdClusterReconciler) namer(ec *etcdv1alpha1.EtcdCluster) membership.N
 	}
 	return membership.Namer{Cluster: ec.Name, PeerURL: peerURL}
 }
-
-// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=etcd.etcd.io,resources=etcdclusters/finalizers,verbs=update
-// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services;configmaps,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;delete;deletecollection
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile moves one EtcdCluster one step towards its spec. It never waits
 // for etcd or Kubernetes to change: it requeues instead.
@@ -308,7 +300,7 @@ func (r *EtcdClusterReconciler) renderAndApply(ctx context.Context, ec *etcdv1al
 }
 
 func (r *EtcdClusterReconciler) render(ec *etcdv1alpha1.EtcdCluster, m values.Membership) ([]*unstructured.Unstructured, error) {
-	vals, err := values.For(ec, m)
+	vals, err := values.For(ec, resources.For(ec, r.ClusterDomain), m)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // ClusterState is etcd's --initial-cluster-state.
@@ -31,15 +32,17 @@ type Membership struct {
 	InitialMembers []string
 }
 
-// For computes the chart values of ec with membership m. The result holds
+// For computes the chart values of ec with membership m, its objects named
+// by names (whose DNS domain the member URLs use). The result holds
 // only JSON types so that Helm's schema validation sees what a values file
 // would give it.
-func For(ec *etcdv1alpha1.EtcdCluster, m Membership) (map[string]any, error) {
+func For(ec *etcdv1alpha1.EtcdCluster, names resources.Cluster, m Membership) (map[string]any, error) {
 	spec := ec.Spec
 	v := map[string]any{
-		"clusterName": ec.Name,
-		"replicas":    m.Replicas,
-		"version":     spec.Version,
+		"clusterName":   names.Name,
+		"clusterDomain": names.Domain,
+		"replicas":      m.Replicas,
+		"version":       spec.Version,
 		"image": map[string]any{
 			"repository": spec.Repository,
 			"tag":        "v" + spec.Version,

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // defaulted returns an EtcdCluster with every default the CRD fills in.
@@ -44,9 +45,10 @@ func defaulted() *etcdv1alpha1.EtcdCluster {
 // defaultValues is For(defaulted(), {3, new}) as a values file would give it.
 func defaultValues() map[string]any {
 	return map[string]any{
-		"clusterName": "demo",
-		"replicas":    float64(3),
-		"version":     "3.7.3",
+		"clusterName":   "demo",
+		"clusterDomain": "cluster.local",
+		"replicas":      float64(3),
+		"version":       "3.7.3",
 		"image": map[string]any{
 			"repository": "quay.io/coreos/etcd",
 			"tag":        "v3.7.3",
@@ -198,7 +200,7 @@ func TestFor(t *testing.T) {
 			}
 			want := defaultValues()
 			tt.want(want)
-			got, err := For(ec, tt.m)
+			got, err := For(ec, resources.For(ec, ""), tt.m)
 			if err != nil {
 				t.Fatalf("For: %v", err)
 			}
@@ -236,7 +238,7 @@ func TestForPlacement(t *testing.T) {
 		PriorityClassName: "system-cluster-critical",
 	}
 
-	got, err := For(ec, Membership{Replicas: 3, State: StateNew})
+	got, err := For(ec, resources.For(ec, ""), Membership{Replicas: 3, State: StateNew})
 	if err != nil {
 		t.Fatalf("For: %v", err)
 	}
@@ -296,7 +298,7 @@ func TestForDoesNotAliasTheSpec(t *testing.T) {
 	ec := defaulted()
 	ec.Spec.Pod.NodeSelector = map[string]string{"disk": "ssd"}
 	members := []string{"demo-0", "demo-1"}
-	got, err := For(ec, Membership{Replicas: 2, State: StateExisting, InitialMembers: members})
+	got, err := For(ec, resources.For(ec, ""), Membership{Replicas: 2, State: StateExisting, InitialMembers: members})
 	if err != nil {
 		t.Fatalf("For: %v", err)
 	}
