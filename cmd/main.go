@@ -2,20 +2,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
+	"fmt"
+	"net/http"
 	"os"
-	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -87,7 +86,7 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 		// new one wait for it to expire; safe since the process exits next.
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       new(10 * time.Second),
-		Cache:                         cacheOptions(namespaces),
+		Cache:                         controller.CacheOptions(namespaces),
 	})
 	if err != nil {
 		return err
@@ -96,12 +95,13 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 	defer pool.Close()
 	r := &controller.EtcdClusterReconciler{
 		Client:        mgr.GetClient(),
+		APIReader:     mgr.GetAPIReader(),
 		Scheme:        mgr.GetScheme(),
 		Renderer:      chart.NewCache(renderer),
-		Pool:          pool,
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
+		Etcd:          pool,
+		Network:       resources.PodNetwork{},
 		ClusterDomain: clusterDomain,
-		Endpoints:     controller.PodIPEndpoints,
 	}
 	if err := r.SetupWithManager(mgr, workers); err != nil {
 		return err
@@ -109,32 +109,34 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+	ready, err := readiness(mgr)
+	if err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 		return err
 	}
 	log.Info("starting manager", "namespaces", namespaces, "workers", workers)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
-// cacheOptions watches only the given namespaces and, of the kinds the chart
-// renders, only objects the operator manages: the cache stays small in
-// clusters full of other StatefulSets, Services and ConfigMaps.
-func cacheOptions(namespaces string) cache.Options {
-	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": resources.ManagedBy})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&appsv1.StatefulSet{}:           {Label: managed},
-		&corev1.Service{}:               {Label: managed},
-		&corev1.ConfigMap{}:             {Label: managed},
-		&corev1.Pod{}:                   {Label: managed},
-		&corev1.PersistentVolumeClaim{}: {Label: managed},
-	}}
-	if namespaces != "" {
-		opts.DefaultNamespaces = map[string]cache.Config{}
-		for _, ns := range strings.Split(namespaces, ",") {
-			if ns = strings.TrimSpace(ns); ns != "" {
-				opts.DefaultNamespaces[ns] = cache.Config{}
-			}
-		}
+// readiness is ready once the manager's caches have synced and the API
+// server answers its own /readyz (open to every client): a manager that
+// cannot read or write would only hold requests.
+func readiness(mgr ctrl.Manager) (healthz.Checker, error) {
+	clientset, err := kubernetes.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, err
 	}
-	return opts
+	return func(req *http.Request) error {
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+		defer cancel()
+		if !mgr.GetCache().WaitForCacheSync(ctx) {
+			return errors.New("caches not synced")
+		}
+		if err := clientset.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).Error(); err != nil {
+			return fmt.Errorf("API server not ready: %w", err)
+		}
+		return nil
+	}, nil
 }

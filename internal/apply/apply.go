@@ -20,8 +20,28 @@ const FieldOwner = client.FieldOwner("etcd-operator")
 
 // Applier applies rendered objects owned by one custom resource.
 type Applier struct {
+	// Client reads from the manager's cache, which holds only the objects
+	// the operator labels as its own.
 	Client client.Client
+	// Live reads from the API server: an object missing from the cache may
+	// exist without the operator's label, and must not be taken over.
+	Live   client.Reader
 	Scheme *runtime.Scheme
+}
+
+// ForeignObjectError is an object the chart would render that exists and
+// is not controlled by the owner: it is never changed, owned or deleted.
+type ForeignObjectError struct {
+	Kind, Name string
+	// Controller names its controller, "" when it has none.
+	Controller string
+}
+
+func (e *ForeignObjectError) Error() string {
+	if e.Controller == "" {
+		return fmt.Sprintf("%s %s exists and is not managed by this EtcdCluster: rename one of them or delete it", e.Kind, e.Name)
+	}
+	return fmt.Sprintf("%s %s exists and is controlled by %s: rename one of them", e.Kind, e.Name, e.Controller)
 }
 
 // Result tells what Apply did.
@@ -78,20 +98,51 @@ func (a *Applier) matchesLive(ctx context.Context, owner client.Object, want *un
 	}
 	err = a.Client.Get(ctx, client.ObjectKeyFromObject(want), live)
 	if apierrors.IsNotFound(err) {
-		return false, nil
+		return false, a.absentLive(ctx, owner, want)
 	}
 	if err != nil {
 		return false, err
 	}
-	// Never take over what another controller owns.
-	if ref := metav1.GetControllerOf(live); ref != nil && ref.UID != owner.GetUID() {
-		return false, fmt.Errorf("%s %s exists and is controlled by %s %s", want.GetKind(), want.GetName(), ref.Kind, ref.Name)
+	// Never take over what is not ours, labeled or not.
+	if ref := metav1.GetControllerOf(live); ref == nil || ref.UID != owner.GetUID() {
+		return false, foreign(want, ref)
 	}
 	have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
 	if err != nil {
 		return false, err
 	}
 	return Contains(have, want.Object), nil
+}
+
+// absentLive checks with the API server that an object the cache does not
+// hold does not exist either: one without the operator's label is not in
+// the cache. Only its metadata is read, and only on a cache miss (at
+// creation), so a settled cluster costs no API read.
+func (a *Applier) absentLive(ctx context.Context, owner client.Object, want *unstructured.Unstructured) error {
+	if a.Live == nil {
+		return nil
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(want.GroupVersionKind())
+	err := a.Live.Get(ctx, client.ObjectKeyFromObject(want), meta)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ref := metav1.GetControllerOf(meta); ref == nil || ref.UID != owner.GetUID() {
+		return foreign(want, ref)
+	}
+	return nil // ours, not in the cache yet
+}
+
+func foreign(want *unstructured.Unstructured, ref *metav1.OwnerReference) error {
+	e := &ForeignObjectError{Kind: want.GetKind(), Name: want.GetName()}
+	if ref != nil {
+		e.Controller = ref.Kind + " " + ref.Name
+	}
+	return e
 }
 
 // Contains reports whether every field of want is in have with an equal

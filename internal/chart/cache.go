@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -16,6 +17,8 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[Release]cached
+	// renders counts the renders that went through Helm.
+	renders atomic.Int64
 }
 
 type cached struct {
@@ -40,6 +43,7 @@ func (c *Cache) Render(rel Release, values map[string]any) ([]*unstructured.Unst
 	e, ok := c.entries[rel]
 	c.mu.Unlock()
 	if !ok || e.sum != sum {
+		c.renders.Add(1)
 		objs, err := c.renderer.Render(rel, values)
 		if err != nil {
 			return nil, err
@@ -55,6 +59,9 @@ func (c *Cache) Render(rel Release, values map[string]any) ([]*unstructured.Unst
 	}
 	return out, nil
 }
+
+// Renders is how many renders went through Helm's engine (cache misses).
+func (c *Cache) Renders() int64 { return c.renders.Load() }
 
 // Forget drops the render of a deleted release.
 func (c *Cache) Forget(rel Release) {

@@ -31,6 +31,9 @@ func TestCacheRendersOnlyWhenValuesChange(t *testing.T) {
 	if c.entries[rel].objs[0] == second[0] {
 		t.Fatal("cache returned the cached pointer, not a copy")
 	}
+	if n := c.Renders(); n != 1 {
+		t.Fatalf("%d renders through Helm for the same values twice, want 1: the second must come from the cache", n)
+	}
 
 	cached := c.entries[rel].objs
 	third, err := c.Render(rel, map[string]any{"replicas": 5})
@@ -39,6 +42,9 @@ func TestCacheRendersOnlyWhenValuesChange(t *testing.T) {
 	}
 	if c.entries[rel].objs[0] == cached[0] {
 		t.Fatal("changed values did not re-render")
+	}
+	if n := c.Renders(); n != 2 {
+		t.Fatalf("%d renders through Helm after a values change, want 2", n)
 	}
 	if got := replicasOf(t, third); got != 5 {
 		t.Fatalf("replicas after a values change = %d, want 5", got)

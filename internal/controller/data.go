@@ -1,130 +1,88 @@
 package controller
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
-// memberPods are the cluster's pods in the cache, by name.
-func (r *EtcdClusterReconciler) memberPods(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (map[string]*corev1.Pod, error) {
-	pods := &corev1.PodList{}
-	if err := r.Client.List(ctx, pods, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
-		return nil, err
-	}
-	out := make(map[string]*corev1.Pod, len(pods.Items))
-	for i := range pods.Items {
-		out[pods.Items[i].Name] = &pods.Items[i]
-	}
-	return out, nil
-}
-
-// managedSelector selects the objects the chart rendered for ec.
-func managedSelector(ec *etcdv1alpha1.EtcdCluster) client.MatchingLabels {
-	selector := client.MatchingLabels(selectorLabels(ec))
-	selector["app.kubernetes.io/managed-by"] = resources.ManagedBy
-	return selector
-}
-
-// memberClaims are the cluster's claims in the cache, by the pod they
-// serve (the StatefulSet names a member's claim data-<pod>); none for
-// EmptyDir storage.
-func (r *EtcdClusterReconciler) memberClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (map[string]*corev1.PersistentVolumeClaim, error) {
-	out := map[string]*corev1.PersistentVolumeClaim{}
-	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
-		return out, nil
-	}
-	claims := &corev1.PersistentVolumeClaimList{}
-	if err := r.Client.List(ctx, claims, client.InNamespace(ec.Namespace), managedSelector(ec)); err != nil {
-		return nil, err
-	}
-	for i := range claims.Items {
-		if pod, ok := strings.CutPrefix(claims.Items[i].Name, "data-"); ok {
-			out[pod] = &claims.Items[i]
-		}
-	}
-	return out, nil
-}
+// What holds each member's data, read from the pass; pure functions.
 
 // dataUIDs maps each member pod to the UID of what holds its data now:
-// the pod itself for EmptyDir storage, its claim otherwise. A pod or claim
-// being deleted still holds the data of the etcd that runs on it, which
-// may even be a member that joined there after the deletion began.
-func dataUIDs(ec *etcdv1alpha1.EtcdCluster, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]string {
+// the pod itself for EmptyDir storage, its claim otherwise. Objects being
+// deleted are left out: they hold data on its way out, and no member's
+// data is judged lost, or credited, by them.
+func dataUIDs(p *pass) map[string]string {
 	out := map[string]string{}
-	if ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
-		for name, p := range pods {
-			out[name] = string(p.UID)
+	if p.ec.Spec.Storage.Type == etcdv1alpha1.StorageEmptyDir {
+		for name, po := range p.pods {
+			if po.DeletionTimestamp.IsZero() {
+				out[name] = string(po.UID)
+			}
 		}
 		return out
 	}
-	for pod, c := range claims {
-		out[pod] = string(c.UID)
-	}
-	return out
-}
-
-// lingering names the ordinals at or above replicas whose pod or claim
-// still exists, terminating or not.
-func lingering(ec *etcdv1alpha1.EtcdCluster, replicas int32, pods map[string]*corev1.Pod, claims map[string]*corev1.PersistentVolumeClaim) map[string]bool {
-	out := map[string]bool{}
-	for name := range pods {
-		if membership.Ordinal(ec.Name, name) >= replicas {
-			out[name] = true
-		}
-	}
-	for name := range claims {
-		if membership.Ordinal(ec.Name, name) >= replicas {
-			out[name] = true
+	for pod, c := range p.claims {
+		if c.DeletionTimestamp.IsZero() {
+			out[pod] = string(c.UID)
 		}
 	}
 	return out
 }
 
-// pruneClaims deletes the claims above the StatefulSet's replicas that no
-// etcd member owns: a removed member's data, which a later member of the
-// same ordinal would otherwise start on (and etcd refuses: the member was
-// removed). The StatefulSet's whenScaled: Delete policy usually gets there
-// first, but not when a scale-up races the old pod's termination.
-func (r *EtcdClusterReconciler) pruneClaims(ctx context.Context, p *pass, replicas int32) error {
-	if p.cluster == nil || replicas < 0 {
-		return nil // Without etcd's member list, nothing is known to be unowned.
+// dataLost names the members etcd lists whose data now lives on something
+// other than what held it when the same member, by ID, was last healthy.
+// A new member on the pod of a replaced one has another ID and no record
+// yet: it is never taken for the member that lost its data.
+func dataLost(p *pass, data map[string]string) map[string]bool {
+	lost := map[string]bool{}
+	if p.cluster == nil {
+		return lost
 	}
-	members := map[string]bool{}
+	recorded := map[string]string{}
+	for _, m := range p.ec.Status.Members {
+		recorded[m.ID] = m.DataUID
+	}
 	for _, m := range p.cluster.Members {
-		members[p.namer.Name(m)] = true
-	}
-	for pod, claim := range p.claims {
-		if membership.Ordinal(p.ec.Name, pod) < replicas || members[pod] {
-			continue
-		}
-		if err := r.deleteClaim(ctx, claim, "the claim of a removed member"); err != nil {
-			return err
+		name := p.namer.Name(m)
+		was := recorded[etcdstate.HexID(m.ID)]
+		if now, ok := data[name]; ok && was != "" && now != was {
+			lost[name] = true
 		}
 	}
-	return nil
+	return lost
 }
 
-// deleteClaim deletes claim, unless it is already going, only if it is
-// still the object that was read (a claim recreated since holds new data).
-func (r *EtcdClusterReconciler) deleteClaim(ctx context.Context, claim *corev1.PersistentVolumeClaim, what string) error {
-	if !claim.DeletionTimestamp.IsZero() {
-		return nil
+// liveClaims names the pods whose claim exists and is not being deleted.
+func liveClaims(p *pass) map[string]bool {
+	out := map[string]bool{}
+	for pod, c := range p.claims {
+		if c.DeletionTimestamp.IsZero() {
+			out[pod] = true
+		}
 	}
-	if err := r.Client.Delete(ctx, claim, client.Preconditions{UID: &claim.UID}); client.IgnoreNotFound(err) != nil {
-		return fmt.Errorf("deleting %s %s: %w", what, claim.Name, err)
+	return out
+}
+
+// lingering names the ordinals at or above the replicas whose pod or claim
+// still exists, terminating or not.
+func lingering(p *pass) map[string]bool {
+	out := map[string]bool{}
+	for name := range p.pods {
+		if p.names.Ordinal(name) >= p.replicas {
+			out[name] = true
+		}
 	}
-	logf.FromContext(ctx).Info("deleted "+what, "claim", claim.Name)
-	return nil
+	for name := range p.claims {
+		if p.names.Ordinal(name) >= p.replicas {
+			out[name] = true
+		}
+	}
+	return out
 }
 
 // removedData names the pods whose etcd container stopped with status 0.
@@ -141,7 +99,7 @@ func removedData(pods map[string]*corev1.Pod) map[string]bool {
 			continue
 		}
 		for _, cs := range p.Status.ContainerStatuses {
-			if cs.Name == etcdContainer && (exitedCleanly(cs.State) || exitedCleanly(cs.LastTerminationState)) {
+			if cs.Name == resources.EtcdContainer && (exitedCleanly(cs.State) || exitedCleanly(cs.LastTerminationState)) {
 				out[name] = true
 			}
 		}
@@ -159,7 +117,7 @@ func etcdUp(pods map[string]*corev1.Pod, now time.Time) map[string]time.Duration
 		}
 		for _, cs := range p.Status.ContainerStatuses {
 			started := cs.RestartCount > 0 || cs.State.Running != nil || cs.State.Terminated != nil
-			if cs.Name == etcdContainer && started {
+			if cs.Name == resources.EtcdContainer && started {
 				out[name] = now.Sub(p.Status.StartTime.Time)
 			}
 		}
@@ -167,21 +125,15 @@ func etcdUp(pods map[string]*corev1.Pod, now time.Time) map[string]time.Duration
 	return out
 }
 
-// etcdContainer is the chart's name for the etcd container.
-const etcdContainer = "etcd"
-
 func exitedCleanly(s corev1.ContainerState) bool {
 	return s.Terminated != nil && s.Terminated.ExitCode == 0
 }
 
-// dataLost names the members whose data now lives on something other than
-// what held it when they were last healthy.
-func dataLost(ec *etcdv1alpha1.EtcdCluster, now map[string]string) map[string]bool {
-	lost := map[string]bool{}
+// statusMemberNames are the members last reported, for when etcd cannot be asked.
+func statusMemberNames(ec *etcdv1alpha1.EtcdCluster) []string {
+	names := make([]string, 0, len(ec.Status.Members))
 	for _, m := range ec.Status.Members {
-		if uid, ok := now[m.Name]; ok && m.DataUID != "" && uid != m.DataUID {
-			lost[m.Name] = true
-		}
+		names = append(names, m.Name)
 	}
-	return lost
+	return names
 }

@@ -40,15 +40,20 @@ func TestExecuteReplaceCutShortAfterTheRemovalRecordsIt(t *testing.T) {
 	pool := etcd.NewPool(etcd.Timeouts{Dial: time.Second, Call: 2 * time.Second})
 	t.Cleanup(pool.Close)
 	recorder := events.NewFakeRecorder(10)
-	r := &EtcdClusterReconciler{Pool: pool, Recorder: recorder}
+	r := &EtcdClusterReconciler{Etcd: pool, Recorder: recorder}
 	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "m"}}
 	p := &pass{ec: ec, endpoints: []string{c.ClientURLOf("m-0"), c.ClientURLOf("m-1")}}
 	ctx := context.Background()
 
-	cli, err := pool.Client(client.ObjectKeyFromObject(ec), p.endpoints)
+	var err error
+	if p.client, err = pool.Dial(client.ObjectKeyFromObject(ec), p.endpoints, nil); err != nil {
+		t.Fatal(err)
+	}
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.ClientURLs(), DialTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = cli.Close() })
 	victim := memberIDByName(t, cli, "m-2")
 	step := membership.Step{Action: membership.ActionReplace, Target: "m-2", TargetID: victim, PeerURL: "no-scheme:2380"}
 

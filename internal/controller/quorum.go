@@ -40,5 +40,5 @@ func (w *quorumWatch) forget(key types.NamespacedName) { w.since.Delete(key) }
 
 func reportedQuorumLost(ec *etcdv1alpha1.EtcdCluster) bool {
 	c := apimeta.FindStatusCondition(ec.Status.Conditions, etcdv1alpha1.ConditionAvailable)
-	return ec.Status.Phase == etcdv1alpha1.PhaseFailed && c != nil && c.Reason == lifecycle.ReasonQuorumLost
+	return ec.Status.Phase == etcdv1alpha1.PhaseFailed && c != nil && c.Reason == etcdv1alpha1.ReasonQuorumLost
 }

@@ -37,7 +37,7 @@ func TestQuorumWatch(t *testing.T) {
 
 	// A restarted operator (empty memory) keeps a loss status already reports.
 	ec.Status.Phase = etcdv1alpha1.PhaseFailed
-	ec.Status.Conditions = []metav1.Condition{{Type: etcdv1alpha1.ConditionAvailable, Status: metav1.ConditionFalse, Reason: lifecycle.ReasonQuorumLost}}
+	ec.Status.Conditions = []metav1.Condition{{Type: etcdv1alpha1.ConditionAvailable, Status: metav1.ConditionFalse, Reason: etcdv1alpha1.ReasonQuorumLost}}
 	var restarted quorumWatch
 	if got := restarted.missingFor(ec, noQuorum, t0); got < lifecycle.QuorumLossGrace {
 		t.Fatalf("reported loss after a restart: missingFor = %s, want >= %s", got, lifecycle.QuorumLossGrace)

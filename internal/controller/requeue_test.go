@@ -34,9 +34,9 @@ func TestRequeue(t *testing.T) {
 		{"scaling while etcd does not answer polls at the normal pace", etcdv1alpha1.PhaseScaling, lifecycle.Observation{Size: 3, Replicas: 3}, membership.Step{}, progressRequeue},
 		{"creating polls fast", etcdv1alpha1.PhaseCreating, creating, membership.Step{}, progressRequeue},
 		{"paused polls slowly", etcdv1alpha1.PhaseRunning, paused, membership.Step{}, healthRequeue},
-		{"quorum lost backs off", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonQuorumLost), membership.Step{}, failedRequeue},
-		{"render failure waits for a spec change", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonRenderFailed), membership.Step{}, 0},
-		{"apply failure leaves backoff to the workqueue", etcdv1alpha1.PhaseFailed, failed(lifecycle.ReasonApplyFailed), membership.Step{}, 0},
+		{"quorum lost backs off", etcdv1alpha1.PhaseFailed, failed(etcdv1alpha1.ReasonQuorumLost), membership.Step{}, failedRequeue},
+		{"render failure waits for a spec change", etcdv1alpha1.PhaseFailed, failed(etcdv1alpha1.ReasonRenderFailed), membership.Step{}, 0},
+		{"apply failure leaves backoff to the workqueue", etcdv1alpha1.PhaseFailed, failed(etcdv1alpha1.ReasonApplyFailed), membership.Step{}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

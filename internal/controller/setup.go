@@ -1,17 +1,22 @@
 package controller
 
 import (
+	"strings"
+
 	libhandler "github.com/operator-framework/operator-lib/handler"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // owned maps an object to the EtcdCluster that controls it.
@@ -34,4 +39,27 @@ func (r *EtcdClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) 
 		Watches(&corev1.ConfigMap{}, owned(mgr)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
+}
+
+// CacheOptions watches only the given namespaces and, of the kinds the chart
+// renders, only objects the operator manages: the cache stays small in
+// clusters full of other StatefulSets, Services and ConfigMaps.
+func CacheOptions(namespaces string) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": resources.ManagedBy})
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&appsv1.StatefulSet{}:           {Label: managed},
+		&corev1.Service{}:               {Label: managed},
+		&corev1.ConfigMap{}:             {Label: managed},
+		&corev1.Pod{}:                   {Label: managed},
+		&corev1.PersistentVolumeClaim{}: {Label: managed},
+	}}
+	if namespaces != "" {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range strings.Split(namespaces, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				opts.DefaultNamespaces[ns] = cache.Config{}
+			}
+		}
+	}
+	return opts
 }

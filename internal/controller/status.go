@@ -4,73 +4,78 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
 )
 
-// observe condenses the StatefulSet and etcd's answer into an Observation.
-func observe(ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, sts *appsv1.StatefulSet, cluster *etcd.Cluster) lifecycle.Observation {
-	o := lifecycle.Observation{Size: ec.Spec.Size, Paused: ec.Spec.Paused}
-	if sts != nil {
-		if sts.Spec.Replicas != nil {
-			o.Replicas = *sts.Spec.Replicas
-		}
-		o.PodsReady = sts.Status.ReadyReplicas
-		o.RolloutPending = sts.Status.ObservedGeneration < sts.Generation ||
-			(sts.Status.UpdateRevision != "" && sts.Status.CurrentRevision != sts.Status.UpdateRevision)
-	}
-	if cluster == nil {
-		return o
-	}
-	o.Reached = true
-	for _, m := range cluster.Members {
-		if m.Learner {
-			o.Learners++
-			continue
-		}
-		o.Voters++
-		if m.Healthy() {
-			o.HealthyVoters++
-		} else {
-			o.Unhealthy = append(o.Unhealthy, namer.Name(m))
-		}
-	}
-	return o
+// outcome is what the act phase did.
+type outcome struct {
+	// stepErr is the membership step's error, retried with backoff.
+	stepErr error
+	// failure is a render or apply failure; applyErr the error to return.
+	failure  *lifecycle.Failure
+	applyErr error
 }
 
-// statusMemberNames are the members last reported, for when etcd cannot be asked.
-func statusMemberNames(ec *etcdv1alpha1.EtcdCluster) []string {
-	names := make([]string, 0, len(ec.Status.Members))
-	for _, m := range ec.Status.Members {
-		names = append(names, m.Name)
+// failed is true for a pass whose act phase did not do what it decided.
+func (o outcome) failed() bool { return o.stepErr != nil || o.applyErr != nil }
+
+// observation condenses the pass, the step and what acting on it gave into
+// the one Observation that phase and conditions are computed from.
+func observation(p *pass, step membership.Step, out outcome, quorumMissingFor func(lifecycle.Observation) time.Duration) lifecycle.Observation {
+	o := lifecycle.Observation{Size: p.ec.Spec.Size, Paused: p.ec.Spec.Paused, Formed: p.formed, Failure: out.failure,
+		ScaleBlocked: step.Blocked, ForeignClusterID: p.foreignID}
+	if out.stepErr != nil {
+		o.StepError = out.stepErr.Error()
 	}
-	return names
+	if p.sts != nil {
+		o.Replicas = max(p.replicas, 0)
+		o.PodsReady = p.sts.Status.ReadyReplicas
+		o.RolloutPending = p.sts.Status.ObservedGeneration < p.sts.Generation ||
+			(p.sts.Status.UpdateRevision != "" && p.sts.Status.CurrentRevision != p.sts.Status.UpdateRevision)
+	}
+	if p.cluster != nil {
+		o.Reached = true
+		for _, m := range p.cluster.Members {
+			switch {
+			case m.Learner:
+				o.Learners++
+			case m.Healthy():
+				o.Voters++
+				o.HealthyVoters++
+			default:
+				o.Voters++
+				o.Unhealthy = append(o.Unhealthy, p.namer.Name(m))
+			}
+		}
+	}
+	return lifecycle.DetectQuorumLoss(o, quorumMissingFor(o))
 }
 
-// writeStatus computes the new status and writes it only when it differs,
-// so that a reconcile that changed nothing writes nothing. It records an
-// Event for each phase transition.
-func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, namer membership.Namer, o lifecycle.Observation, cluster *etcd.Cluster, data map[string]string) error {
-	orig := ec.DeepCopy()
-	st := &ec.Status
-	prevPhase := st.Phase
-	st.Phase = lifecycle.Next(prevPhase, o)
-	st.ObservedGeneration = ec.Generation
-	st.ClientEndpoint = clientEndpoint(ec, r.ClusterDomain)
-	if cluster != nil {
-		st.ClusterID = etcd.HexID(cluster.ID)
-		st.Members = memberStatuses(namer, cluster, orig.Status.Members, data)
-		st.CurrentVersion = lowestVersion(cluster)
+// nextStatus is the status the pass reports: pure. observedGeneration moves
+// only with a pass whose act phase did not fail.
+func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.EtcdClusterStatus {
+	ec := p.ec
+	st := *ec.Status.DeepCopy()
+	st.Phase = lifecycle.Next(ec.Status.Phase, o)
+	if !out.failed() {
+		st.ObservedGeneration = ec.Generation
+	}
+	st.ClientEndpoint = p.names.ClientURL()
+	if p.cluster != nil {
+		st.ClusterID = etcdstate.HexID(p.cluster.ID)
+		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, dataUIDs(p))
+		st.CurrentVersion = lowestVersion(p.cluster)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 	} else {
 		// etcd did not answer: keep the last member list but mark it unhealthy.
@@ -81,9 +86,19 @@ func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha
 		st.ReadyMembers = 0
 	}
 	for _, c := range lifecycle.Conditions(st.Phase, o) {
-		c.ObservedGeneration = ec.Generation
+		c.ObservedGeneration = st.ObservedGeneration
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
+	return st
+}
+
+// report writes the pass's status, only when it changed, so that a
+// reconcile that changed nothing writes nothing. It records an Event for
+// each phase transition and for a newly seen cluster ID mismatch.
+func (r *EtcdClusterReconciler) report(ctx context.Context, p *pass, o lifecycle.Observation, out outcome) error {
+	ec := p.ec
+	orig := ec.DeepCopy()
+	ec.Status = nextStatus(p, o, out)
 	if equality.Semantic.DeepEqual(orig.Status, ec.Status) {
 		return nil
 	}
@@ -92,15 +107,25 @@ func (r *EtcdClusterReconciler) writeStatus(ctx context.Context, ec *etcdv1alpha
 	if err := r.Client.Status().Patch(ctx, ec, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
-	if prevPhase != st.Phase {
+	if prev, now := orig.Status.Phase, ec.Status.Phase; prev != now {
 		eventType := corev1.EventTypeNormal
-		if st.Phase == etcdv1alpha1.PhaseFailed {
+		if now == etcdv1alpha1.PhaseFailed {
 			eventType = corev1.EventTypeWarning
 		}
-		reason, note := transitionNote(prevPhase, st.Phase, o)
+		reason, note := transitionNote(prev, now, o)
 		r.Recorder.Eventf(ec, nil, eventType, reason, "PhaseTransition", "%s", note)
 	}
+	if o.ForeignClusterID != "" && !degradedFor(orig, etcdv1alpha1.ReasonClusterIDMismatch) {
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonClusterIDMismatch, "Inspect",
+			"members answer as etcd cluster %s, status records %s: the cluster was bootstrapped anew; see the README's recovery section",
+			o.ForeignClusterID, orig.Status.ClusterID)
+	}
 	return nil
+}
+
+func degradedFor(ec *etcdv1alpha1.EtcdCluster, reason string) bool {
+	c := meta.FindStatusCondition(ec.Status.Conditions, etcdv1alpha1.ConditionDegraded)
+	return c != nil && c.Status == "True" && c.Reason == reason
 }
 
 func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (string, string) {
@@ -126,7 +151,7 @@ func transitionNote(from, to etcdv1alpha1.Phase, o lifecycle.Observation) (strin
 // new member that replaced one on the same pod has held no data yet, and
 // must not be taken for the old one that lost it (and be replaced again)
 // before it is first healthy.
-func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1.MemberStatus, data map[string]string) []etcdv1alpha1.MemberStatus {
+func memberStatuses(namer membership.Namer, c *etcdstate.Cluster, prev []etcdv1alpha1.MemberStatus, data map[string]string) []etcdv1alpha1.MemberStatus {
 	prevData := map[string]string{}
 	for _, m := range prev {
 		prevData[m.ID] = m.DataUID
@@ -135,7 +160,7 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1
 	for _, m := range c.Members {
 		ms := etcdv1alpha1.MemberStatus{
 			Name:         namer.Name(m),
-			ID:           etcd.HexID(m.ID),
+			ID:           etcdstate.HexID(m.ID),
 			Learner:      m.Learner,
 			Leader:       m.Leader,
 			Healthy:      m.Healthy(),
@@ -161,7 +186,7 @@ func memberStatuses(namer membership.Namer, c *etcd.Cluster, prev []etcdv1alpha1
 }
 
 // lowestVersion is the version the cluster as a whole runs: the oldest member's.
-func lowestVersion(c *etcd.Cluster) string {
+func lowestVersion(c *etcdstate.Cluster) string {
 	var lowest *semver.Version
 	for _, m := range c.Members {
 		v, err := semver.NewVersion(m.Version)

@@ -4,16 +4,17 @@ import (
 	"testing"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // The data holder recorded in status is what tells a member that lost its
 // data (and must be replaced) from one that is only down.
 func TestMemberStatusesDataHolder(t *testing.T) {
 	namer := membership.Namer{Cluster: "c", PeerURL: func(pod string) string { return "http://" + pod + ":2380" }}
-	member := func(id uint64, learner, healthy bool) etcd.Member {
-		m := etcd.Member{ID: id, Name: "c-1", PeerURLs: []string{"http://c-1:2380"}, Learner: learner, Reached: healthy}
+	member := func(id uint64, learner, healthy bool) etcdstate.Member {
+		m := etcdstate.Member{ID: id, Name: "c-1", PeerURLs: []string{"http://c-1:2380"}, Learner: learner, Reached: healthy}
 		if !healthy {
 			m.Errors = []string{"context deadline exceeded"}
 		}
@@ -25,7 +26,7 @@ func TestMemberStatusesDataHolder(t *testing.T) {
 
 	cases := []struct {
 		name   string
-		member etcd.Member
+		member etcdstate.Member
 		want   string
 	}{
 		{"the same member, down: keeps the old holder, so its loss is seen", member(0xa, false, false), "old"},
@@ -37,12 +38,14 @@ func TestMemberStatusesDataHolder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := memberStatuses(namer, &etcd.Cluster{Members: []etcd.Member{tc.member}}, prev, now)
+			cluster := &etcdstate.Cluster{Members: []etcdstate.Member{tc.member}}
+			got := memberStatuses(namer, cluster, prev, now)
 			if len(got) != 1 || got[0].DataUID != tc.want {
 				t.Fatalf("DataUID = %+v, want %q", got, tc.want)
 			}
 			ec := &etcdv1alpha1.EtcdCluster{Status: etcdv1alpha1.EtcdClusterStatus{Members: got}}
-			if lost := dataLost(ec, now)["c-1"]; lost != (tc.want == "old") {
+			p := &pass{ec: ec, names: resources.For(ec, ""), namer: namer, cluster: cluster}
+			if lost := dataLost(p, now)["c-1"]; lost != (tc.want == "old") {
 				t.Fatalf("dataLost = %v with DataUID %q", lost, tc.want)
 			}
 		})

@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/test/etcdtest"
 )
 
@@ -47,11 +47,11 @@ func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
 	c, _ := startCluster(t, 3)
 	pool := etcd.NewPool(timeouts)
 	defer pool.Close()
-	cli, err := pool.Client(types.NamespacedName{Name: "x"}, c.ClientURLs())
+	cli, err := pool.Dial(types.NamespacedName{Name: "x"}, c.ClientURLs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := etcd.Inspect(context.Background(), cli, timeouts, nil)
+	cl, err := cli.Inspect(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,15 +76,28 @@ func TestInspectReportsEveryMemberAndOneLeader(t *testing.T) {
 
 	// A stopped member is reported unreachable, not an error for the cluster.
 	c.Stop("m-2")
-	cl, err = etcd.Inspect(context.Background(), cli, timeouts, nil)
+	cl, err = cli.Inspect(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("inspect with one member down: %v", err)
 	}
-	for _, m := range cl.Members {
-		if m.Name == "m-2" && m.Healthy() {
-			t.Fatal("stopped member m-2 reported healthy")
-		}
+	stopped := byName(cl)["m-2"]
+	if stopped == nil {
+		t.Fatalf("stopped member m-2 missing from the result %+v: it must be reported, unreachable", cl.Members)
 	}
+	if stopped.Healthy() || stopped.Reached || len(stopped.Errors) == 0 {
+		t.Fatalf("stopped member m-2 reported %+v, want unreachable with an error", *stopped)
+	}
+	if len(cl.Members) != 3 {
+		t.Fatalf("%d members reported, want 3", len(cl.Members))
+	}
+}
+
+func byName(cl *etcdstate.Cluster) map[string]*etcdstate.Member {
+	out := map[string]*etcdstate.Member{}
+	for i := range cl.Members {
+		out[cl.Members[i].Name] = &cl.Members[i]
+	}
+	return out
 }
 
 // An address that answers as another member (a pod running some other
@@ -93,23 +106,25 @@ func TestInspectRefusesAnAnswerFromAnotherMember(t *testing.T) {
 	c, _ := startCluster(t, 2)
 	pool := etcd.NewPool(timeouts)
 	defer pool.Close()
-	cli, err := pool.Client(types.NamespacedName{Name: "x"}, c.ClientURLs())
+	cli, err := pool.Dial(types.NamespacedName{Name: "x"}, c.ClientURLs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// m-1's status is asked where m-0 answers.
-	swapped := func(etcd.Member) string { return c.ClientURLOf("m-0") }
-	cl, err := etcd.Inspect(context.Background(), cli, timeouts, swapped)
+	swapped := func(etcdstate.Member) string { return c.ClientURLOf("m-0") }
+	cl, err := cli.Inspect(context.Background(), swapped)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range cl.Members {
-		if m.Name == "m-1" && (m.Healthy() || m.Reached) {
-			t.Fatalf("m-1 reported reached (errors %v) from m-0's answer", m.Errors)
-		}
-		if m.Name == "m-0" && !m.Healthy() {
-			t.Fatalf("m-0 not healthy: %v", m.Errors)
-		}
+	got := byName(cl)
+	if got["m-1"] == nil || got["m-0"] == nil {
+		t.Fatalf("members %+v, want m-0 and m-1", cl.Members)
+	}
+	if m := got["m-1"]; m.Healthy() || m.Reached {
+		t.Fatalf("m-1 reported reached (errors %v) from m-0's answer", m.Errors)
+	}
+	if m := got["m-0"]; !m.Healthy() {
+		t.Fatalf("m-0 not healthy: %v", m.Errors)
 	}
 }
 
@@ -118,11 +133,11 @@ func TestPoolReusesOneClientPerCluster(t *testing.T) {
 	pool := etcd.NewPool(timeouts)
 	defer pool.Close()
 	key := types.NamespacedName{Namespace: "ns", Name: "a"}
-	first, err := pool.Client(key, c.ClientURLs())
+	first, err := pool.Dial(key, c.ClientURLs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := pool.Client(key, c.ClientURLs())
+	second, err := pool.Dial(key, c.ClientURLs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +157,11 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	c, peers := startCluster(t, 2)
 	pool := etcd.NewPool(timeouts)
 	defer pool.Close()
-	cli, err := pool.Client(types.NamespacedName{Name: "m"}, c.ClientURLs())
+	cli, err := pool.Dial(types.NamespacedName{Name: "m"}, c.ClientURLs(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := etcd.Membership{Client: cli, Timeouts: timeouts}
+	ops := cli
 	ctx := context.Background()
 
 	newPeer, err := etcdtest.PeerURL()
@@ -165,13 +180,13 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	if err := c.Join("m-2", newPeer, initial); err != nil {
 		t.Fatal(err)
 	}
-	learnerID := memberID(t, ctx, cli, "m-2", timeouts)
+	learnerID := memberID(t, ctx, cli, "m-2")
 	retry(t, func() error { return ops.Promote(ctx, learnerID) })
 	if err := ops.Promote(ctx, learnerID); err != nil {
 		t.Fatalf("promoting a voter again: %v", err)
 	}
 
-	cl, err := etcd.Inspect(ctx, cli, timeouts, nil)
+	cl, err := cli.Inspect(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +202,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	// A transfer can outlast one call's timeout on a loaded machine; the
 	// controller asks again on its next pass, from the current leader.
 	retry(t, func() error {
-		cl, err := etcd.Inspect(ctx, cli, timeouts, nil)
+		cl, err := cli.Inspect(ctx, nil)
 		if err != nil {
 			return err
 		}
@@ -208,7 +223,7 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	if err := ops.Remove(ctx, learnerID); err != nil {
 		t.Fatalf("removing a removed member again: %v", err)
 	}
-	cl, err = etcd.Inspect(ctx, cli, timeouts, nil)
+	cl, err = cli.Inspect(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,9 +232,9 @@ func TestMembershipAddPromoteMoveLeaderRemove(t *testing.T) {
 	}
 }
 
-func memberID(t *testing.T, ctx context.Context, cli *clientv3.Client, name string, to etcd.Timeouts) uint64 {
+func memberID(t *testing.T, ctx context.Context, cli etcd.Client, name string) uint64 {
 	t.Helper()
-	cl, err := etcd.Inspect(ctx, cli, to, nil)
+	cl, err := cli.Inspect(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

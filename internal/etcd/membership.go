@@ -8,18 +8,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// Membership changes one cluster's members. Every call is bounded by the
-// call timeout and safe to repeat: a change already made is not an error.
-type Membership struct {
-	Client   *clientv3.Client
-	Timeouts Timeouts
-}
-
 // AddLearner adds a non-voting member with peerURL.
-func (m Membership) AddLearner(ctx context.Context, peerURL string) error {
-	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+func (c *conn) AddLearner(ctx context.Context, peerURL string) error {
+	ctx, cancel := c.call(ctx)
 	defer cancel()
-	_, err := m.Client.MemberAddAsLearner(ctx, []string{peerURL})
+	_, err := c.cli.MemberAddAsLearner(ctx, []string{peerURL})
 	if errors.Is(err, rpctypes.ErrPeerURLExist) || errors.Is(err, rpctypes.ErrMemberExist) {
 		return nil
 	}
@@ -28,10 +21,10 @@ func (m Membership) AddLearner(ctx context.Context, peerURL string) error {
 
 // Promote makes learner id a voting member. etcd refuses while the learner
 // is behind; the caller retries on its next pass.
-func (m Membership) Promote(ctx context.Context, id uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+func (c *conn) Promote(ctx context.Context, id uint64) error {
+	ctx, cancel := c.call(ctx)
 	defer cancel()
-	_, err := m.Client.MemberPromote(ctx, id)
+	_, err := c.cli.MemberPromote(ctx, id)
 	if errors.Is(err, rpctypes.ErrMemberNotLearner) {
 		return nil
 	}
@@ -39,10 +32,10 @@ func (m Membership) Promote(ctx context.Context, id uint64) error {
 }
 
 // Remove removes member id.
-func (m Membership) Remove(ctx context.Context, id uint64) error {
-	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+func (c *conn) Remove(ctx context.Context, id uint64) error {
+	ctx, cancel := c.call(ctx)
 	defer cancel()
-	_, err := m.Client.MemberRemove(ctx, id)
+	_, err := c.cli.MemberRemove(ctx, id)
 	if errors.Is(err, rpctypes.ErrMemberNotFound) {
 		return nil
 	}
@@ -51,23 +44,20 @@ func (m Membership) Remove(ctx context.Context, id uint64) error {
 
 // MoveLeader asks the leader, reached at leaderEndpoint, to hand leadership
 // to member to. etcd only accepts it from the leader itself, so the call
-// goes through a short-lived client pinned to that endpoint.
-func (m Membership) MoveLeader(ctx context.Context, leaderEndpoint string, to uint64) error {
+// goes through a short-lived client pinned to that endpoint, configured
+// like every other client of the pool (TLS included).
+func (c *conn) MoveLeader(ctx context.Context, leaderEndpoint string, to uint64) error {
 	if leaderEndpoint == "" || to == 0 {
 		return errors.New("no leader or no healthy member to hand leadership to")
 	}
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{leaderEndpoint},
-		DialTimeout: m.Timeouts.Dial,
-		Logger:      m.Client.GetLogger(),
-	})
+	pinned, err := clientv3.New(c.pool.config([]string{leaderEndpoint}, c.tls))
 	if err != nil {
 		return err
 	}
-	defer func() { _ = c.Close() }()
-	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+	defer func() { _ = pinned.Close() }()
+	ctx, cancel := c.call(ctx)
 	defer cancel()
-	_, err = c.MoveLeader(ctx, to)
+	_, err = pinned.MoveLeader(ctx, to)
 	return err
 }
 
@@ -78,9 +68,9 @@ func (m Membership) MoveLeader(ctx context.Context, leaderEndpoint string, to ui
 // entries, not on a snapshot. Until then the member's publish never
 // returns and it serves no client, for good on a cluster that receives no
 // writes.
-func (m Membership) Nudge(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, m.Timeouts.Call)
+func (c *conn) Nudge(ctx context.Context) error {
+	ctx, cancel := c.call(ctx)
 	defer cancel()
-	_, err := m.Client.AlarmList(ctx)
+	_, err := c.cli.AlarmList(ctx)
 	return err
 }

@@ -1,8 +1,7 @@
-// Package etcd talks to the etcd clusters the operator manages through
-// clientv3: one long-lived client per cluster, short timeouts on every call.
 package etcd
 
 import (
+	"crypto/tls"
 	"slices"
 	"sync"
 	"time"
@@ -14,57 +13,56 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Timeouts bound every conversation with etcd so that one unreachable
-// cluster cannot hold a reconcile worker.
-type Timeouts struct {
-	// Dial bounds connecting to an endpoint.
-	Dial time.Duration
-	// Call bounds one request (member list, status, member add...).
-	Call time.Duration
-}
-
-// DefaultTimeouts suit a cluster inside the same Kubernetes cluster.
-var DefaultTimeouts = Timeouts{Dial: 2 * time.Second, Call: 2 * time.Second}
-
-// Pool keeps one client per EtcdCluster and replaces it only when the
-// cluster's endpoints change.
+// Pool is the clientv3 Dialer: it keeps one client per EtcdCluster and
+// re-targets it only when the cluster's endpoints change.
 type Pool struct {
 	timeouts Timeouts
 	logger   *zap.Logger
 
 	mu      sync.Mutex
-	clients map[types.NamespacedName]*pooled
+	clients map[types.NamespacedName]*conn
 }
 
-type pooled struct {
-	client    *clientv3.Client
-	endpoints []string
-}
+var _ Dialer = (*Pool)(nil)
 
 // NewPool returns an empty pool.
 func NewPool(t Timeouts) *Pool {
-	return &Pool{timeouts: t, logger: zap.NewNop(), clients: map[types.NamespacedName]*pooled{}}
+	return &Pool{timeouts: t, logger: zap.NewNop(), clients: map[types.NamespacedName]*conn{}}
 }
 
-// Timeouts returns the pool's timeouts.
-func (p *Pool) Timeouts() Timeouts { return p.timeouts }
-
-// Client returns the client of cluster key for endpoints, creating it on
-// first use. clientv3.New does not wait for a connection, so this never blocks.
-func (p *Pool) Client(key types.NamespacedName, endpoints []string) (*clientv3.Client, error) {
+// Dial returns the client of cluster key for endpoints, creating it on
+// first use and again when the TLS configuration changes. clientv3.New
+// does not wait for a connection, so this never blocks.
+func (p *Pool) Dial(key types.NamespacedName, endpoints []string, tlsConfig *tls.Config) (Client, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[key]; ok {
-		if slices.Equal(c.endpoints, endpoints) {
-			return c.client, nil
+		if c.tls == tlsConfig {
+			if !slices.Equal(c.endpoints, endpoints) {
+				// A member was added or removed: the balancer learns the new set.
+				c.cli.SetEndpoints(endpoints...)
+				c.endpoints = slices.Clone(endpoints)
+			}
+			return c, nil
 		}
-		// A member was added or removed: the balancer learns the new set.
-		c.client.SetEndpoints(endpoints...)
-		c.endpoints = slices.Clone(endpoints)
-		return c.client, nil
+		_ = c.cli.Close()
+		delete(p.clients, key)
 	}
-	c, err := clientv3.New(clientv3.Config{
+	cli, err := clientv3.New(p.config(endpoints, tlsConfig))
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{cli: cli, pool: p, tls: tlsConfig, endpoints: slices.Clone(endpoints)}
+	p.clients[key] = c
+	return c, nil
+}
+
+// config is the one clientv3 configuration of the operator: the pooled
+// clients and the short-lived ones pinned to a leader both use it.
+func (p *Pool) config(endpoints []string, tlsConfig *tls.Config) clientv3.Config {
+	return clientv3.Config{
 		Endpoints:            endpoints,
+		TLS:                  tlsConfig,
 		DialTimeout:          p.timeouts.Dial,
 		DialKeepAliveTime:    10 * time.Second,
 		DialKeepAliveTimeout: p.timeouts.Call,
@@ -79,12 +77,7 @@ func (p *Pool) Client(key types.NamespacedName, endpoints []string) (*clientv3.C
 		// Keeps the endpoint set under the operator's control: member
 		// client URLs may not resolve from where the operator runs.
 		RejectOldCluster: false,
-	})
-	if err != nil {
-		return nil, err
 	}
-	p.clients[key] = &pooled{client: c, endpoints: slices.Clone(endpoints)}
-	return c, nil
 }
 
 // Forget closes and drops the client of a deleted cluster.
@@ -94,7 +87,7 @@ func (p *Pool) Forget(key types.NamespacedName) {
 	delete(p.clients, key)
 	p.mu.Unlock()
 	if ok {
-		_ = c.client.Close()
+		_ = c.cli.Close()
 	}
 }
 
@@ -105,13 +98,21 @@ func (p *Pool) Len() int {
 	return len(p.clients)
 }
 
+// Has tells whether the pool holds a client for cluster key.
+func (p *Pool) Has(key types.NamespacedName) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.clients[key]
+	return ok
+}
+
 // Close closes every client; for the manager's shutdown.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	clients := p.clients
-	p.clients = map[types.NamespacedName]*pooled{}
+	p.clients = map[types.NamespacedName]*conn{}
 	p.mu.Unlock()
 	for _, c := range clients {
-		_ = c.client.Close()
+		_ = c.cli.Close()
 	}
 }

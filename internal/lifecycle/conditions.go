@@ -19,17 +19,17 @@ func available(o Observation) metav1.Condition {
 	c := metav1.Condition{Type: etcdv1alpha1.ConditionAvailable}
 	switch {
 	case o.QuorumHealthy():
-		c.Status, c.Reason = metav1.ConditionTrue, ReasonQuorumHealthy
+		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonQuorumHealthy
 		c.Message = fmt.Sprintf("%d of %d voting members healthy", o.HealthyVoters, o.Voters)
-	case o.Failure != nil && o.Failure.Reason == ReasonQuorumLost:
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonQuorumLost
+	case o.Failure != nil && o.Failure.Reason == etcdv1alpha1.ReasonQuorumLost:
+		c.Status, c.Reason = metav1.ConditionFalse, etcdv1alpha1.ReasonQuorumLost
 		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum", o.HealthyVoters, o.Voters)
 	case o.Formed:
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonNoQuorum
+		c.Status, c.Reason = metav1.ConditionFalse, etcdv1alpha1.ReasonNoQuorum
 		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum (a leader election?); QuorumLost if it lasts %s",
 			o.HealthyVoters, o.Voters, QuorumLossGrace)
 	default:
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonBootstrapping
+		c.Status, c.Reason = metav1.ConditionFalse, etcdv1alpha1.ReasonBootstrapping
 		c.Message = "etcd does not answer with a quorum yet"
 	}
 	return c
@@ -39,24 +39,26 @@ func progressing(phase etcdv1alpha1.Phase, o Observation) metav1.Condition {
 	c := metav1.Condition{Type: etcdv1alpha1.ConditionProgressing, Status: metav1.ConditionTrue}
 	switch {
 	case o.Paused:
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonPaused, "spec.paused is true: the operator changes nothing"
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonPaused, "spec.paused is true: the operator changes nothing"
 	case o.Failure != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, o.Failure.Reason, o.Failure.Message
+	case o.StepError != "":
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonMembershipStepFailed, o.StepError
 	case o.ScaleBlocked != "" && !o.Complete():
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonScaleBlocked, o.ScaleBlocked
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonScaleBlocked, o.ScaleBlocked
 	case phase == etcdv1alpha1.PhaseCreating:
-		c.Reason = ReasonCreating
+		c.Reason = etcdv1alpha1.ReasonCreating
 		c.Message = fmt.Sprintf("%d of %d members ready", min(o.HealthyVoters, o.PodsReady), o.Size)
 	case phase == etcdv1alpha1.PhaseScaling:
-		c.Reason = ReasonScaling
+		c.Reason = etcdv1alpha1.ReasonScaling
 		c.Message = fmt.Sprintf("scaling to %d members: %d voting, %d learning", o.Size, o.Voters, o.Learners)
 	case phase == etcdv1alpha1.PhaseRecovering:
-		c.Reason = ReasonRecovering
+		c.Reason = etcdv1alpha1.ReasonRecovering
 		c.Message = fmt.Sprintf("%d of %d members healthy", o.HealthyVoters, o.Size)
 	case o.RolloutPending:
-		c.Reason, c.Message = ReasonRollingUpdate, "members are restarting with a new pod template"
+		c.Reason, c.Message = etcdv1alpha1.ReasonRollingUpdate, "members are restarting with a new pod template"
 	default:
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonReconciled
+		c.Status, c.Reason = metav1.ConditionFalse, etcdv1alpha1.ReasonReconciled
 		c.Message = fmt.Sprintf("%d members match the spec", o.Size)
 	}
 	return c
@@ -67,16 +69,19 @@ func degraded(o Observation) metav1.Condition {
 	switch {
 	case o.Failure != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, o.Failure.Reason, o.Failure.Message
+	case o.ForeignClusterID != "":
+		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonClusterIDMismatch
+		c.Message = fmt.Sprintf("members answer as etcd cluster %s, not the cluster status records: it was bootstrapped anew, and its answers are ignored", o.ForeignClusterID)
 	case len(o.Unhealthy) > 0:
-		c.Status, c.Reason = metav1.ConditionTrue, ReasonMemberUnhealthy
+		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonMemberUnhealthy
 		c.Message = "unhealthy: " + unhealthyList(o.Unhealthy)
 	case o.Formed && !o.QuorumHealthy():
-		c.Status, c.Reason = metav1.ConditionTrue, ReasonNoQuorum
+		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonNoQuorum
 		c.Message = fmt.Sprintf("%d of %d voting members healthy: no quorum", o.HealthyVoters, o.Voters)
 	case !o.Reached:
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, ReasonBootstrapping, "etcd does not answer yet"
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonBootstrapping, "etcd does not answer yet"
 	default:
-		c.Status, c.Reason = metav1.ConditionFalse, ReasonMembersHealthy
+		c.Status, c.Reason = metav1.ConditionFalse, etcdv1alpha1.ReasonMembersHealthy
 		c.Message = fmt.Sprintf("%d voting members healthy", o.HealthyVoters)
 	}
 	if len(c.Message) > 32768 {

@@ -11,25 +11,6 @@ import (
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
-// Reasons used in conditions and Events.
-const (
-	ReasonCreating        = "Creating"
-	ReasonScaling         = "Scaling"
-	ReasonRecovering      = "Recovering"
-	ReasonReconciled      = "Reconciled"
-	ReasonPaused          = "ReconciliationPaused"
-	ReasonQuorumHealthy   = "QuorumHealthy"
-	ReasonQuorumLost      = "QuorumLost"
-	ReasonNoQuorum        = "NoQuorum"
-	ReasonBootstrapping   = "Bootstrapping"
-	ReasonMembersHealthy  = "AllMembersHealthy"
-	ReasonMemberUnhealthy = "MembersUnhealthy"
-	ReasonRenderFailed    = "RenderFailed"
-	ReasonApplyFailed     = "ApplyFailed"
-	ReasonScaleBlocked    = "ScalingBlocked"
-	ReasonRollingUpdate   = "RollingUpdate"
-)
-
 // Failure is an error that puts the cluster in phase Failed.
 type Failure struct {
 	Reason  string
@@ -61,6 +42,12 @@ type Observation struct {
 	Failure *Failure
 	// ScaleBlocked explains why a wanted membership change waits.
 	ScaleBlocked string
+	// StepError is the error of the membership step etcd refused; it is
+	// retried with backoff.
+	StepError string
+	// ForeignClusterID is the cluster ID members answered with when it is
+	// not the one status records; their answer is ignored.
+	ForeignClusterID string
 	// Paused is spec.paused.
 	Paused bool
 }
@@ -125,7 +112,7 @@ func Next(prev etcdv1alpha1.Phase, o Observation) etcdv1alpha1.Phase {
 // answer: nothing destructive is done, a person must look.
 func quorumLost(o Observation) *Failure {
 	return &Failure{
-		Reason:  ReasonQuorumLost,
+		Reason:  etcdv1alpha1.ReasonQuorumLost,
 		Message: fmt.Sprintf("etcd does not answer with a quorum: %d of %d voting members healthy", o.HealthyVoters, o.Voters),
 	}
 }

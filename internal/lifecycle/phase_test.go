@@ -25,8 +25,8 @@ func with(o Observation, change func(*Observation)) Observation {
 }
 
 var (
-	renderFailed = &Failure{Reason: ReasonRenderFailed, Message: "values don't meet the specifications of the schema"}
-	applyFailed  = &Failure{Reason: ReasonApplyFailed, Message: "applying StatefulSet demo: conflict"}
+	renderFailed = &Failure{Reason: etcdv1alpha1.ReasonRenderFailed, Message: "values don't meet the specifications of the schema"}
+	applyFailed  = &Failure{Reason: etcdv1alpha1.ReasonApplyFailed, Message: "applying StatefulSet demo: conflict"}
 )
 
 var allPhases = []etcdv1alpha1.Phase{
@@ -211,15 +211,15 @@ func TestDetectQuorumLoss(t *testing.T) {
 	}{
 		{"formed with quorum", formed(complete(3)), QuorumLossGrace, "", ""},
 		{"formed with a minority unhealthy", formed(with(complete(5), func(o *Observation) { o.HealthyVoters = 3 })), QuorumLossGrace, "", ""},
-		{"formed without quorum", lost, QuorumLossGrace, ReasonQuorumLost, "1 of 3 voting members healthy"},
+		{"formed without quorum", lost, QuorumLossGrace, etcdv1alpha1.ReasonQuorumLost, "1 of 3 voting members healthy"},
 		{"formed without quorum, within the grace (a leader election)", lost, QuorumLossGrace - time.Millisecond, "", ""},
-		{"formed and unreachable", unreachable, time.Hour, ReasonQuorumLost, "0 of 0 voting members healthy"},
+		{"formed and unreachable", unreachable, time.Hour, etcdv1alpha1.ReasonQuorumLost, "0 of 0 voting members healthy"},
 		{"formed and unreachable, just now", unreachable, 0, "", ""},
-		{"formed single member down", formed(with(complete(1), func(o *Observation) { o.HealthyVoters = 0 })), QuorumLossGrace, ReasonQuorumLost, "0 of 1"},
+		{"formed single member down", formed(with(complete(1), func(o *Observation) { o.HealthyVoters = 0 })), QuorumLossGrace, etcdv1alpha1.ReasonQuorumLost, "0 of 1"},
 		{"not formed without quorum", unformed(lost), time.Hour, "", ""},
 		{"not formed and unreachable", unformed(unreachable), time.Hour, "", ""},
 		{"paused without quorum", with(lost, func(o *Observation) { o.Paused = true }), time.Hour, "", ""},
-		{"earlier failure is kept", with(lost, func(o *Observation) { o.Failure = renderFailed }), time.Hour, ReasonRenderFailed, renderFailed.Message},
+		{"earlier failure is kept", with(lost, func(o *Observation) { o.Failure = renderFailed }), time.Hour, etcdv1alpha1.ReasonRenderFailed, renderFailed.Message},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/internal/values"
 )
 
@@ -33,8 +34,8 @@ func memberID(i int) uint64 { return 0x8e9e05c52164694d + uint64(i) }
 const raftIndex = 5000
 
 // voter is the started, healthy voting member of pod i at raftIndex.
-func voter(i int) etcd.Member {
-	return etcd.Member{
+func voter(i int) etcdstate.Member {
+	return etcdstate.Member{
 		ID:         memberID(i),
 		Name:       pod(i),
 		PeerURLs:   []string{peerURL(pod(i))},
@@ -46,7 +47,7 @@ func voter(i int) etcd.Member {
 }
 
 // learner is a started learner of pod i at raftIndex.
-func learner(i int, raftIndex uint64) etcd.Member {
+func learner(i int, raftIndex uint64) etcdstate.Member {
 	m := voter(i)
 	m.Learner = true
 	m.RaftIndex = raftIndex
@@ -55,8 +56,8 @@ func learner(i int, raftIndex uint64) etcd.Member {
 
 // unstarted is a member added for pod i whose pod never ran: etcd knows
 // its peer URL only, and Inspect reports it "not started".
-func unstarted(i int) etcd.Member {
-	return etcd.Member{
+func unstarted(i int) etcdstate.Member {
+	return etcdstate.Member{
 		ID:       memberID(i),
 		PeerURLs: []string{peerURL(pod(i))},
 		Learner:  true,
@@ -65,22 +66,24 @@ func unstarted(i int) etcd.Member {
 }
 
 // down is the voter of pod i, not answering.
-func down(i int) etcd.Member {
-	return edit(voter(i), func(m *etcd.Member) { m.Reached, m.Errors = false, []string{"context deadline exceeded"} })
+func down(i int) etcdstate.Member {
+	return edit(voter(i), func(m *etcdstate.Member) { m.Reached, m.Errors = false, []string{"context deadline exceeded"} })
 }
 
 // edit returns m changed by f.
-func edit(m etcd.Member, f func(*etcd.Member)) etcd.Member {
+func edit(m etcdstate.Member, f func(*etcdstate.Member)) etcdstate.Member {
 	f(&m)
 	return m
 }
 
 // leading makes m the leader.
-func leading(m etcd.Member) etcd.Member { return edit(m, func(m *etcd.Member) { m.Leader = true }) }
+func leading(m etcdstate.Member) etcdstate.Member {
+	return edit(m, func(m *etcdstate.Member) { m.Leader = true })
+}
 
 // snapshot builds etcd's view; the leader is the member marked Leader.
-func snapshot(ms ...etcd.Member) *etcd.Cluster {
-	c := &etcd.Cluster{ID: 0xcdf818194e3a8c32, Members: ms}
+func snapshot(ms ...etcdstate.Member) *etcdstate.Cluster {
+	c := &etcdstate.Cluster{ID: 0xcdf818194e3a8c32, Members: ms}
 	for _, m := range ms {
 		if m.Leader {
 			c.LeaderID = m.ID
@@ -90,8 +93,8 @@ func snapshot(ms ...etcd.Member) *etcd.Cluster {
 }
 
 // voters returns healthy voters for pods 0..n-1 with pod 0 leading.
-func voters(n int) []etcd.Member {
-	out := make([]etcd.Member, n)
+func voters(n int) []etcdstate.Member {
+	out := make([]etcdstate.Member, n)
 	for i := range out {
 		out[i] = voter(i)
 	}
@@ -119,7 +122,23 @@ func TestPlan(t *testing.T) {
 		want Step
 		// wantBlocked is a substring of Step.Blocked; "" means not blocked.
 		wantBlocked string
+		// rule, when set, is the rule that must decide.
+		rule string
 	}{
+		{
+			name:        "a formed cluster whose StatefulSet was deleted is not bootstrapped again",
+			in:          Input{Size: 3, Replicas: -1, Formed: true, KnownMembers: []string{"demo-1", "demo-0", "demo-2"}},
+			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			wantBlocked: "never bootstrapped again",
+			rule:        "statefulSetGone",
+		},
+		{
+			name: "a claim above the replicas that no member owns is pruned",
+			in: Input{Size: 3, Replicas: 3, Formed: true, Cluster: snapshot(voters(3)...),
+				Claims: map[string]bool{"demo-0": true, "demo-1": true, "demo-2": true, "demo-3": true}},
+			want: Step{Action: ActionPruneClaim, Target: "demo-3", DeleteClaim: true, Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
+			rule: "pruneClaim",
+		},
 		{
 			name: "bootstrap renders every member as new",
 			in:   Input{Size: 3, Replicas: -1},
@@ -166,7 +185,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "an unhealthy voter does not matter at size",
 			in: Input{Size: 3, Replicas: 3, Formed: true,
-				Cluster: snapshot(leading(voter(0)), voter(1), edit(voter(2), func(m *etcd.Member) { m.Reached = false }))},
+				Cluster: snapshot(leading(voter(0)), voter(1), edit(voter(2), func(m *etcdstate.Member) { m.Reached = false }))},
 			want: Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
 		},
 		{
@@ -231,7 +250,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "a learner that did not answer blocks, and etcd is nudged for it",
 			in: Input{Size: 5, Replicas: 4, Formed: true, MaxLearnerLag: lag,
-				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcd.Member) { m.Reached = false }))...)},
+				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcdstate.Member) { m.Reached = false }))...)},
 			want:        Step{Membership: existing(4, pods(4)...), Current: existing(4, pods(4)...), Nudge: true},
 			wantBlocked: "waiting for learner demo-3",
 		},
@@ -252,7 +271,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "an unhealthy voter blocks scaling up",
 			in: Input{Size: 5, Replicas: 3, Formed: true,
-				Cluster: snapshot(leading(voter(0)), edit(voter(1), func(m *etcd.Member) { m.Errors = []string{"NOSPACE"} }), voter(2))},
+				Cluster: snapshot(leading(voter(0)), edit(voter(1), func(m *etcdstate.Member) { m.Errors = []string{"NOSPACE"} }), voter(2))},
 			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...)},
 			wantBlocked: "members unhealthy: demo-1",
 		},
@@ -260,8 +279,8 @@ func TestPlan(t *testing.T) {
 			name: "unreachable voters block scaling down and are all named",
 			in: Input{Size: 3, Replicas: 5, Formed: true,
 				Cluster: snapshot(leading(voter(0)),
-					edit(voter(3), func(m *etcd.Member) { m.Reached = false }), voter(1),
-					edit(voter(2), func(m *etcd.Member) { m.Reached = false }), voter(4))},
+					edit(voter(3), func(m *etcdstate.Member) { m.Reached = false }), voter(1),
+					edit(voter(2), func(m *etcdstate.Member) { m.Reached = false }), voter(4))},
 			want:        Step{Membership: existing(5, pods(5)...), Current: existing(5, pods(5)...)},
 			wantBlocked: "members unhealthy: demo-2, demo-3",
 		},
@@ -269,11 +288,11 @@ func TestPlan(t *testing.T) {
 			name: "scale down from a leading highest ordinal moves leadership first",
 			in: Input{Size: 3, Replicas: 5, Formed: true,
 				Cluster: snapshot(
-					edit(voter(0), func(m *etcd.Member) { m.RaftIndex = 900 }),
-					edit(voter(1), func(m *etcd.Member) { m.RaftIndex = 1003 }),
-					edit(voter(2), func(m *etcd.Member) { m.RaftIndex = 950 }),
-					edit(voter(3), func(m *etcd.Member) { m.RaftIndex = 1001 }),
-					edit(leading(voter(4)), func(m *etcd.Member) { m.RaftIndex = 1005 }),
+					edit(voter(0), func(m *etcdstate.Member) { m.RaftIndex = 900 }),
+					edit(voter(1), func(m *etcdstate.Member) { m.RaftIndex = 1003 }),
+					edit(voter(2), func(m *etcdstate.Member) { m.RaftIndex = 950 }),
+					edit(voter(3), func(m *etcdstate.Member) { m.RaftIndex = 1001 }),
+					edit(leading(voter(4)), func(m *etcdstate.Member) { m.RaftIndex = 1005 }),
 				)},
 			want: Step{
 				Action:     ActionMoveLeader,
@@ -352,7 +371,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "a learner whose data is gone is replaced too, on fresh storage",
 			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, DataLost: map[string]bool{"demo-2": true},
-				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcd.Member) {
+				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcdstate.Member) {
 					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
 				}))...)},
 			want: Step{
@@ -363,7 +382,7 @@ func TestPlan(t *testing.T) {
 		{
 			name: "a learner whose data is gone but that the spec no longer wants is removed, not replaced",
 			in: Input{Size: 3, Replicas: 4, Formed: true, MaxLearnerLag: lag, DataLost: map[string]bool{"demo-3": true},
-				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcd.Member) {
+				Cluster: snapshot(append(voters(3), edit(learner(3, raftIndex), func(m *etcdstate.Member) {
 					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
 				}))...)},
 			want: Step{
@@ -423,7 +442,7 @@ func TestPlan(t *testing.T) {
 			name: "a started learner is not reset, however long its etcd has run",
 			in: Input{Size: 3, Replicas: 3, Formed: true, MaxLearnerLag: lag, LearnerStartGrace: time.Minute,
 				EtcdUp: map[string]time.Duration{"demo-0": time.Hour, "demo-1": time.Hour, "demo-2": time.Hour},
-				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcd.Member) {
+				Cluster: snapshot(append(voters(2), edit(learner(2, raftIndex), func(m *etcdstate.Member) {
 					m.Reached, m.Errors = false, []string{"context deadline exceeded"}
 				}))...)},
 			want:        Step{Membership: existing(3, pods(3)...), Current: existing(3, pods(3)...), Nudge: true},
@@ -446,10 +465,16 @@ func TestPlan(t *testing.T) {
 			wantBlocked: "did not answer",
 		},
 	}
+	decided := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.in.Namer = namer
 			got := Plan(tt.in)
+			decided[got.Rule] = true
+			if tt.rule != "" && got.Rule != tt.rule {
+				t.Errorf("decided by rule %q, want %q", got.Rule, tt.rule)
+			}
+			got.Rule = ""
 			blocked := got.Blocked
 			got.Blocked = ""
 			if !reflect.DeepEqual(got, tt.want) {
@@ -465,6 +490,17 @@ func TestPlan(t *testing.T) {
 				t.Errorf("a blocked plan has action %s", got.Action)
 			}
 		})
+	}
+	// Every rule decides at least one case of the table.
+	for _, r := range bootstrapRules {
+		if !decided[r.name] {
+			t.Errorf("no case is decided by rule %s", r.name)
+		}
+	}
+	for _, r := range memberRules {
+		if !decided[r.name] {
+			t.Errorf("no case is decided by rule %s", r.name)
+		}
 	}
 }
 
@@ -609,7 +645,7 @@ func checkMajority(t *testing.T, w *world, from, to int) {
 
 // world models etcd's members and the StatefulSet's replicas.
 type world struct {
-	members  []etcd.Member
+	members  []etcdstate.Member
 	replicas int32
 	leader   uint64
 }
@@ -631,7 +667,7 @@ func (w *world) names() []string {
 	return out
 }
 
-func (w *world) snapshot() *etcd.Cluster {
+func (w *world) snapshot() *etcdstate.Cluster {
 	ms := slices.Clone(w.members)
 	for i := range ms {
 		ms[i].Leader = ms[i].ID == w.leader
@@ -644,14 +680,14 @@ func (w *world) scale(replicas int32) {
 	w.replicas = replicas
 	for i, m := range w.members {
 		name := namer.Name(m)
-		if m.Name == "" && Ordinal(clusterName, name) < replicas {
-			w.members[i] = learner(int(Ordinal(clusterName, name)), raftIndex)
+		if m.Name == "" && resources.Ordinal(clusterName, name) < replicas {
+			w.members[i] = learner(int(resources.Ordinal(clusterName, name)), raftIndex)
 		}
 	}
 }
 
 func (w *world) find(id uint64) int {
-	return slices.IndexFunc(w.members, func(m etcd.Member) bool { return m.ID == id })
+	return slices.IndexFunc(w.members, func(m etcdstate.Member) bool { return m.ID == id })
 }
 
 func (w *world) do(t *testing.T, s Step) {
@@ -698,21 +734,21 @@ func (w *world) do(t *testing.T, s Step) {
 func TestNamerName(t *testing.T) {
 	tests := []struct {
 		name   string
-		member etcd.Member
+		member etcdstate.Member
 		want   string
 	}{
 		{"started member with the chart's URL", voter(1), "demo-1"},
 		{"started member with a non-chart URL falls back to its name",
-			edit(voter(1), func(m *etcd.Member) { m.PeerURLs = []string{"http://10.0.0.7:2380"} }), "demo-1"},
+			edit(voter(1), func(m *etcdstate.Member) { m.PeerURLs = []string{"http://10.0.0.7:2380"} }), "demo-1"},
 		{"started member with a foreign name",
-			etcd.Member{ID: 7, Name: "etcd-a", PeerURLs: []string{"https://etcd-a.example.com:2380"}}, "etcd-a"},
+			etcdstate.Member{ID: 7, Name: "etcd-a", PeerURLs: []string{"https://etcd-a.example.com:2380"}}, "etcd-a"},
 		{"added but unstarted member is named after its pod", unstarted(3), "demo-3"},
 		{"added but unstarted member with the URL second",
-			edit(unstarted(2), func(m *etcd.Member) { m.PeerURLs = []string{"http://10.0.0.9:2380", peerURL("demo-2")} }), "demo-2"},
+			edit(unstarted(2), func(m *etcdstate.Member) { m.PeerURLs = []string{"http://10.0.0.9:2380", peerURL("demo-2")} }), "demo-2"},
 		{"unstarted member of another cluster keeps its URL",
-			etcd.Member{ID: 9, PeerURLs: []string{"http://other-1.other-peer.ns.svc.cluster.local:2380"}},
+			etcdstate.Member{ID: 9, PeerURLs: []string{"http://other-1.other-peer.ns.svc.cluster.local:2380"}},
 			"http://other-1.other-peer.ns.svc.cluster.local:2380"},
-		{"member without name or URL is named by its ID", etcd.Member{ID: 0xabc}, "abc"},
+		{"member without name or URL is named by its ID", etcdstate.Member{ID: 0xabc}, "abc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -720,29 +756,5 @@ func TestNamerName(t *testing.T) {
 				t.Errorf("Name(%+v) = %q, want %q", tt.member, got, tt.want)
 			}
 		})
-	}
-}
-
-func TestOrdinal(t *testing.T) {
-	tests := []struct {
-		name string
-		want int32
-	}{
-		{"demo-0", 0},
-		{"demo-3", 3},
-		{"demo-10", 10},
-		{"demo-01", -1},
-		{"demo--1", -1},
-		{"demo-", -1},
-		{"demo", -1},
-		{"demo-x", -1},
-		{"demo-peer-1", -1},
-		{"other-1", -1},
-		{"http://demo-1.demo-peer.ns.svc.cluster.local:2380", -1},
-	}
-	for _, tt := range tests {
-		if got := Ordinal(clusterName, tt.name); got != tt.want {
-			t.Errorf("Ordinal(%q, %q) = %d, want %d", clusterName, tt.name, got, tt.want)
-		}
 	}
 }

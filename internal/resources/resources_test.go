@@ -34,7 +34,7 @@ func TestNamesAndURLs(t *testing.T) {
 
 func TestOrdinal(t *testing.T) {
 	for name, want := range map[string]int32{
-		"db-0": 0, "db-12": 12, "db-01": -1, "db-": -1, "db-x": -1, "other-1": -1, "db-1-2": -1, "db--1": -1,
+		"db-0": 0, "db-12": 12, "db-01": -1, "db-": -1, "db-x": -1, "other-1": -1, "db-1-2": -1, "db--1": -1, "db": -1, "db-peer-1": -1, "http://db-1.db-peer.ns.svc.cluster.local:2380": -1,
 	} {
 		if got := Ordinal("db", name); got != want {
 			t.Errorf("Ordinal(db, %q) = %d, want %d", name, got, want)

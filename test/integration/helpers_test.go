@@ -55,9 +55,11 @@ func get(ctx context.Context, ns, name string, obj client.Object) error {
 	return k8sClient.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, obj)
 }
 
+// fetch reads ec from the API server, retrying a transient error (it is
+// called inside Eventually blocks, which a failed Expect would end).
 func fetch(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) *etcdv1alpha1.EtcdCluster {
 	out := &etcdv1alpha1.EtcdCluster{}
-	Expect(get(ctx, ec.Namespace, ec.Name, out)).To(Succeed())
+	Eventually(func() error { return get(ctx, ec.Namespace, ec.Name, out) }, timeout, interval).Should(Succeed())
 	return out
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/controller"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/test/etcdtest"
 )
 
@@ -57,10 +58,11 @@ type memberRegistry struct {
 
 // peerURL gives each pod a loopback peer URL, reserved on first use, so
 // that a member the controller adds can later be started on it.
-func (r *memberRegistry) peerURL(ec *etcdv1alpha1.EtcdCluster, pod string) string {
+// PeerURL implements resources.Network.
+func (r *memberRegistry) PeerURL(c resources.Cluster, pod string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	key := ec.Namespace + "/" + pod
+	key := c.Namespace + "/" + pod
 	if u, ok := r.peerURLs[key]; ok {
 		return u
 	}
@@ -78,24 +80,20 @@ func (r *memberRegistry) set(key types.NamespacedName, c *etcdtest.Cluster) {
 	r.clusters[key] = c
 }
 
-func (r *memberRegistry) endpoints(ec *etcdv1alpha1.EtcdCluster, pods []controller.MemberPod) []string {
+// ClientURL implements resources.Network: the embedded member standing in
+// for pod, "" while none runs.
+func (r *memberRegistry) ClientURL(c resources.Cluster, pod, _ string) string {
 	r.mu.Lock()
-	c := r.clusters[client.ObjectKeyFromObject(ec)]
+	m := r.clusters[types.NamespacedName{Namespace: c.Namespace, Name: c.Name}]
 	r.mu.Unlock()
-	var urls []string
-	for _, pod := range pods {
-		if c == nil {
-			break
-		}
-		if u := c.ClientURLOf(pod.Name); u != "" {
-			urls = append(urls, u)
-		}
+	if m == nil {
+		return ""
 	}
-	if len(urls) == 0 {
-		// Nothing runs: a closed loopback port, as for pods not started.
-		return []string{"http://127.0.0.1:1"}
-	}
-	return urls
+	return m.ClientURLOf(pod)
+}
+
+func (r *memberRegistry) peerURL(ec *etcdv1alpha1.EtcdCluster, pod string) string {
+	return r.PeerURL(resources.For(ec, ""), pod)
 }
 
 var registerScheme = sync.OnceFunc(func() {
@@ -128,9 +126,11 @@ var _ = BeforeSuite(func() {
 	pool = etcd.NewPool(etcd.Timeouts{Dial: time.Second, Call: time.Second})
 	renderer, err := chart.Load(filepath.Join("..", "..", "helm-charts", "etcd-cluster"))
 	Expect(err).NotTo(HaveOccurred())
-	reconcilr = startManager(ctx, renderer, cache.Options{DefaultNamespaces: map[string]cache.Config{
-		cache.AllNamespaces: {FieldSelector: fieldsNotInNamespace(brokenNamespace)},
-	}})
+	// The operator's own cache options (only objects it labeled as its
+	// own), less the namespace the second manager reconciles.
+	opts := controller.CacheOptions("")
+	opts.DefaultNamespaces = map[string]cache.Config{cache.AllNamespaces: {FieldSelector: fieldsNotInNamespace(brokenNamespace)}}
+	reconcilr = startManager(ctx, renderer, opts)
 
 	broken, err := chart.Load(filepath.Join("testdata", "broken-chart"))
 	Expect(err).NotTo(HaveOccurred())
@@ -149,11 +149,11 @@ func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
 		Renderer:      chart.NewCache(renderer),
-		Pool:          pool,
+		APIReader:     mgr.GetAPIReader(),
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
+		Etcd:          pool,
+		Network:       members,
 		ClusterDomain: "cluster.local",
-		Endpoints:     members.endpoints,
-		PeerURL:       members.peerURL,
 	}
 	Expect(r.SetupWithManager(mgr, 4)).To(Succeed())
 	go func() {

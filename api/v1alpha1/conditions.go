@@ -1,0 +1,30 @@
+package v1alpha1
+
+// Reasons of the Available, Progressing and Degraded conditions and of the
+// operator's Events. They are API: users and alerts match on them.
+const (
+	ReasonCreating        = "Creating"
+	ReasonScaling         = "Scaling"
+	ReasonRecovering      = "Recovering"
+	ReasonReconciled      = "Reconciled"
+	ReasonPaused          = "ReconciliationPaused"
+	ReasonQuorumHealthy   = "QuorumHealthy"
+	ReasonQuorumLost      = "QuorumLost"
+	ReasonNoQuorum        = "NoQuorum"
+	ReasonBootstrapping   = "Bootstrapping"
+	ReasonMembersHealthy  = "AllMembersHealthy"
+	ReasonMemberUnhealthy = "MembersUnhealthy"
+	ReasonRenderFailed    = "RenderFailed"
+	ReasonApplyFailed     = "ApplyFailed"
+	ReasonScaleBlocked    = "ScalingBlocked"
+	ReasonRollingUpdate   = "RollingUpdate"
+	// ReasonForeignObject: an object the chart would render exists and is
+	// not this cluster's; the operator changes and deletes nothing of it.
+	ReasonForeignObject = "ForeignObject"
+	// ReasonClusterIDMismatch: the members answer as another etcd cluster
+	// than the one status records (the cluster was bootstrapped anew).
+	ReasonClusterIDMismatch = "ClusterIDMismatch"
+	// ReasonMembershipStepFailed: etcd refused a membership change; it is
+	// retried with backoff, the error in the message.
+	ReasonMembershipStepFailed = "MembershipStepFailed"
+)

@@ -1,0 +1,53 @@
+// Package etcdstate is what etcd reported about one cluster: its members,
+// what each member's status call said, and the leader. Pure data: the etcd
+// seam (internal/etcd) fills it, the planner (internal/membership) and the
+// status report read it, and neither needs an etcd client for that.
+package etcdstate
+
+import "strconv"
+
+// Member is one etcd member and what its status call said.
+type Member struct {
+	ID         uint64
+	Name       string
+	PeerURLs   []string
+	ClientURLs []string
+	Learner    bool
+	// Reached is true when the member answered its status call.
+	Reached   bool
+	Leader    bool
+	Version   string
+	DBSize    int64
+	RaftIndex uint64
+	// Errors are the member's own errors (alarms) or why it was not reached.
+	Errors []string
+}
+
+// Healthy is true for a member that answered and reports no errors.
+func (m Member) Healthy() bool { return m.Reached && len(m.Errors) == 0 }
+
+// Started is true once the member's etcd has published itself to the
+// cluster (its name and client URLs), which a member added by
+// MemberAdd has not done until its own etcd has joined.
+func (m Member) Started() bool { return len(m.ClientURLs) > 0 }
+
+// Cluster is a snapshot of a cluster as etcd reports it.
+type Cluster struct {
+	ID       uint64
+	LeaderID uint64
+	Members  []Member
+}
+
+// RaftLag is how many raft entries m trails the leader by; 0 when the
+// leader is unknown.
+func (c *Cluster) RaftLag(m Member) uint64 {
+	for _, l := range c.Members {
+		if l.ID == c.LeaderID && l.RaftIndex > m.RaftIndex {
+			return l.RaftIndex - m.RaftIndex
+		}
+	}
+	return 0
+}
+
+// HexID formats an etcd ID the way etcdctl prints it.
+func HexID(id uint64) string { return strconv.FormatUint(id, 16) }
