@@ -76,7 +76,7 @@ undeploy: $(KUSTOMIZE) ## Delete what deploy applied.
 ##@ Tests
 
 .PHONY: test
-test: test-unit test-integration test-e2e test-olm ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
+test: test-unit test-integration test-crd-min test-e2e test-olm ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
 
 .PHONY: test-unit
 test-unit: ## Unit tests of pure logic and golden chart renders.
@@ -85,6 +85,10 @@ test-unit: ## Unit tests of pure logic and golden chart renders.
 .PHONY: test-integration
 test-integration: $(ENVTEST_ASSETS) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
 	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go test ./test/integration/... -count=1 -timeout 20m -v
+
+.PHONY: test-crd-min
+test-crd-min: $(ENVTEST_MIN_ASSETS) ## The CRD specs (install, defaults, every admission rule) on the oldest supported kube-apiserver.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS_MIN) go test ./test/integration/... -count=1 -timeout 10m -v -ginkgo.label-filter=crd
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite: local cluster up, operator built and deployed, real etcd checked through clientv3; prints the timings.

@@ -152,6 +152,24 @@ $(KUBE_BINARIES): $(KUBE_BIN_DIR)/%:
 kube-binaries: $(KUBE_BINARIES) ## Build the six Kubernetes binaries into bin/ (once) and print their directory.
 	@echo $(KUBE_BIN_DIR)
 
+# --- the oldest Kubernetes the CRD supports (hack/tools/kubernetes-min) --------------
+# The CRD's version rules use CEL's semver functions, which kube-apiserver has from
+# 1.33: the integration suite's CRD specs run on this kube-apiserver too.
+KUBE_MIN_VERSION ?= v1.33.5
+KUBE_MIN_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/kubernetes-min
+KUBE_MIN_APISERVER ?= $(TOOLS_BIN_DIR)/kube-$(KUBE_MIN_VERSION)/kube-apiserver
+tools_kube_min_semver = $(subst ., ,$(patsubst v%,%,$(KUBE_MIN_VERSION)))
+KUBE_MIN_LDFLAGS = -s -w $(foreach pkg,k8s.io/component-base/version k8s.io/client-go/pkg/version, \
+	-X $(pkg).gitVersion=$(KUBE_MIN_VERSION) \
+	-X $(pkg).gitMajor=$(word 1,$(tools_kube_min_semver)) \
+	-X $(pkg).gitMinor=$(word 2,$(tools_kube_min_semver)))
+
+$(KUBE_MIN_APISERVER):
+	@$(call tools-require-module,$(KUBE_MIN_MODULE_DIR),k8s.io/kubernetes,$(KUBE_MIN_VERSION),run hack/tools/kubernetes/update.sh $(KUBE_MIN_VERSION) hack/tools/kubernetes-min)
+	@$(TOOLS_BUILD) $@ "kube-apiserver $(KUBE_MIN_VERSION) (one-time, ~5-8 min)" \
+		'cd $(KUBE_MIN_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-ldflags "$(strip $(KUBE_MIN_LDFLAGS))" -o $$TOOLS_OUT/kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver'
+
 # --- etcd (hack/tools/etcd: envtest and tests; hack/tools/etcd37: the product's image) ---
 ETCD_VERSION ?= v3.6.16
 ETCD_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd
@@ -210,6 +228,20 @@ $(KUBEBUILDER_ASSETS)/etcd: $(ETCD_BIN)
 $(ENVTEST_ASSETS):
 	@mkdir -p $(@D)
 	@ln -sfr $< $@
+
+# envtest assets on the oldest supported kube-apiserver (same etcd and kubectl).
+KUBEBUILDER_ASSETS_MIN ?= $(TOOLS_BIN_DIR)/envtest-$(patsubst v%,%,$(KUBE_MIN_VERSION))
+ENVTEST_MIN_ASSETS := $(KUBEBUILDER_ASSETS_MIN)/kube-apiserver $(KUBEBUILDER_ASSETS_MIN)/kubectl $(KUBEBUILDER_ASSETS_MIN)/etcd
+$(KUBEBUILDER_ASSETS_MIN)/kube-apiserver: $(KUBE_MIN_APISERVER)
+$(KUBEBUILDER_ASSETS_MIN)/kubectl: $(KUBECTL)
+$(KUBEBUILDER_ASSETS_MIN)/etcd: $(ETCD_BIN)
+$(ENVTEST_MIN_ASSETS):
+	@mkdir -p $(@D)
+	@ln -sfr $< $@
+
+.PHONY: envtest-assets-min
+envtest-assets-min: $(ENVTEST_MIN_ASSETS) ## Build the envtest assets on the oldest supported kube-apiserver and print their directory.
+	@echo $(KUBEBUILDER_ASSETS_MIN)
 
 .PHONY: envtest-assets
 envtest-assets: $(ENVTEST_ASSETS) $(ETCDCTL) ## Build kube-apiserver, kubectl and etcd for envtest (once) and print KUBEBUILDER_ASSETS.
@@ -444,9 +476,9 @@ olm-tools: scorecard-test scorecard-untar opm-image olm registry ## Build scorec
 
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools ## Build every pinned tool (once).
 
-TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
+TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBEBUILDER_ASSETS_MIN KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
 	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
 	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR \
 	SCORECARD_UNTAR SCORECARD_UNTAR_IMAGE SCORECARD_UNTAR_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \

@@ -79,7 +79,7 @@ var _ = Describe("Creating an EtcdCluster", func() {
 		Expect(fetch(ctx, ec).Finalizers).To(ContainElement(controller.Finalizer))
 	})
 
-	It("gets the documented defaults from the API server", func(ctx SpecContext) {
+	It("gets the documented defaults from the API server", Label("crd"), func(ctx SpecContext) {
 		ns := newNamespace(ctx)
 		ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "defaults"}}
 		Expect(k8sClient.Create(ctx, ec)).To(Succeed())
@@ -159,7 +159,7 @@ var _ = Describe("Creating an EtcdCluster", func() {
 	})
 })
 
-var _ = Describe("Bad input", func() {
+var _ = Describe("Bad input", Label("crd"), func() {
 	DescribeTable("is refused at admission with a message that says what to change",
 		func(ctx SpecContext, mutate func(*etcdv1alpha1.EtcdCluster), wantMsg string) {
 			ns := newNamespace(ctx)
