@@ -66,16 +66,16 @@ var _ = Describe("Scaling with a client writing", func() {
 
 		By("moving leadership to ordinal 2")
 		moveStart := time.Now()
-		moveLeader(ctx, t, t.podName(2))
-		st := expectHealthy(ctx, t)
-		Expect(st.leader().Pod).To(Equal(t.podName(2)), "the leader before the scale-down")
+		moveLeader(ctx, t, t.PodName(2))
+		st := fw.ExpectHealthy(ctx, t)
+		Expect(st.Leader().Pod).To(Equal(t.PodName(2)), "the leader before the scale-down")
 		// The scaling step is measured from a writer that flows again: a
 		// stall the spec's own leader move caused is not the step's.
-		w.awaitAckAfter(ctx, time.Now())
+		w.AwaitAckAfter(ctx, time.Now())
 
 		By("scaling to 1")
 		s := scaleTo(ctx, ec, w, 1)
-		gap := w.gapIn(moveStart, time.Now()).Seconds()
+		gap := w.GapIn(moveStart, time.Now()).Seconds()
 		recordMeasurement(writeGapLeaderScaleDown, &gap, scaleBound)
 		Expect(s.Removed).To(HaveLen(2), "removed members")
 		expectConverged(ctx, ec, w, 1)
@@ -91,7 +91,7 @@ var _ = Describe("Scaling with a client writing", func() {
 	// the old pods are gone makes that race happen every time.
 	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "downup", "downup", 3)
-		pods, err := t.livePods(ctx)
+		pods, err := fw.LivePods(ctx, t)
 		Expect(err).NotTo(HaveOccurred())
 		release := holdClaims(ctx, t, 1, 2)
 		scaleTo(ctx, ec, w, 1)
@@ -99,7 +99,7 @@ var _ = Describe("Scaling with a client writing", func() {
 		By("scaling back to 3 at once, then letting the old claims go once their pods are gone")
 		t0 := time.Now()
 		Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = 3 })).To(Succeed())
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(ctx, func() ([]string, error) {
 			return podsStillThere(ctx, t, pods[1:])
@@ -122,7 +122,7 @@ const holdFinalizer = "e2e.etcd.io/hold"
 func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
 	change := func(ctx context.Context, hold bool) error {
 		for _, o := range ordinals {
-			key := client.ObjectKey{Namespace: t.Namespace, Name: "data-" + t.podName(o)}
+			key := client.ObjectKey{Namespace: t.Namespace, Name: t.Claim(t.PodName(o))}
 			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 				c := &corev1.PersistentVolumeClaim{}
 				if err := k8s.Get(ctx, key, c); err != nil {
@@ -149,7 +149,7 @@ func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
 // podsStillThere names the pods among old that still exist, terminating or not.
 func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, error) {
 	list := &corev1.PodList{}
-	if err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels()); err != nil {
+	if err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels()); err != nil {
 		return nil, err
 	}
 	var out []string
@@ -165,7 +165,7 @@ func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, 
 
 // scaleStepName says which step runs next.
 func scaleStepName(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, to int32) string {
-	got, err := fetchCluster(ctx, ec)
+	got, err := fw.FetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
 	return fmt.Sprintf("scaling %d -> %d", got.Spec.Size, to)
 }
@@ -178,18 +178,18 @@ var errMoved = errors.New("leadership asked to move, not yet seen moved")
 // member names pod's member as leader.
 func moveLeader(ctx context.Context, t target, pod string) {
 	Eventually(ctx, func() error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
-		if err := st.healthy(t.Size); err != nil {
+		if err := st.Healthy(t.Size); err != nil {
 			return err
 		}
-		to, leader := st.member(pod), st.leader()
+		to, leader := st.Member(pod), st.Leader()
 		if leader.Pod == pod {
 			return nil
 		}
-		c, err := newEtcdClient(leader.endpoint())
+		c, err := fw.Dialer.New(leader.Endpoint())
 		if err != nil {
 			return err
 		}
@@ -212,14 +212,14 @@ func expectConverged(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *write
 	t.Size = size
 	finishWriter(ctx, t, w)
 	expectRunning(ctx, ec, statusBound)
-	st := expectHealthy(ctx, t)
+	st := fw.ExpectHealthy(ctx, t)
 	Expect(st.Members).To(HaveLen(size))
 	if storageType(ec) != etcdv1alpha1.StoragePersistentVolume {
 		return
 	}
 	want := map[string]bool{}
 	for i := range size {
-		want["data-"+t.podName(i)] = true
+		want[t.Claim(t.PodName(i))] = true
 	}
 	Eventually(ctx, func() (map[string]bool, error) {
 		claims, err := allClaims(ctx, t)
