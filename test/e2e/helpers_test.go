@@ -12,8 +12,6 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,8 +25,7 @@ import (
 
 const (
 	operatorNamespace  = "etcd-operator-system"
-	operatorDeployment = "etcd-operator-controller-manager"
-	operatorLease      = "etcd-operator.etcd.io" // cmd/main.go LeaderElectionID
+	operatorDeployment = framework.OperatorDeployment
 	etcdVersion        = "3.7.3"
 	// etcd35Version is an etcd whose new members join from the raft log
 	// (hack/local-cluster builds its image).
@@ -197,12 +194,7 @@ func expectRunning(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, bound time
 // current pod template, available, with no other pod left.
 func expectOperatorAvailable(ctx context.Context, bound time.Duration) {
 	Eventually(ctx, func(g Gomega) {
-		d := &appsv1.Deployment{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorDeployment}, d)).To(Succeed())
-		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
-		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.Replicas).To(Equal(*d.Spec.Replicas), "an old operator pod is still there")
+		fw.OperatorAvailable(ctx, g, operatorNamespace)
 	}).WithTimeout(bound).WithPolling(time.Second).Should(Succeed(), "operator Deployment %s/%s available", operatorNamespace, operatorDeployment)
 }
 
@@ -210,12 +202,7 @@ func expectOperatorAvailable(ctx context.Context, bound time.Duration) {
 // leader-election lease, so that measurements do not include a hand-over.
 func expectOperatorLeading(ctx context.Context, bound time.Duration) {
 	Eventually(ctx, func(g Gomega) {
-		pods := operatorPods(ctx)
-		g.Expect(pods).To(HaveLen(1))
-		lease := &coordinationv1.Lease{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorLease}, lease)).To(Succeed())
-		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
-		g.Expect(*lease.Spec.HolderIdentity).To(HavePrefix(pods[0].Name+"_"), "lease holder")
+		fw.OperatorLeads(ctx, g, operatorNamespace)
 	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(Succeed(), "the operator pod leads")
 }
 
