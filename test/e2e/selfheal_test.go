@@ -15,6 +15,7 @@ import (
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 // opKillBound bounds convergence after the operator is killed: its new pod
@@ -164,7 +165,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		By("creating cluster B while A hangs")
 		ecB := newEtcdCluster(ns, "other", 3)
 		secsB := createTimed(ctx, ecB, createOtherFrozen)
-		GinkgoWriter.Printf("apply -> Running: %s with nothing broken, %s while another cluster hangs\n", formatSeconds(secsC), formatSeconds(secsB))
+		GinkgoWriter.Printf("apply -> Running: %s with nothing broken, %s while another cluster hangs\n", framework.FormatSeconds(secsC), framework.FormatSeconds(secsB))
 		expectRunning(ctx, ecB, statusBound)
 		fw.ExpectHealthy(ctx, targetOf(ecB))
 		expectConverged(ctx, ecC, w, 3)

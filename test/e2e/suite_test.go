@@ -31,7 +31,6 @@ var (
 	k8s       client.Client
 	clientset kubernetes.Interface
 	repoRoot  string
-	timings   = newTimingBook()
 )
 
 func TestE2E(t *testing.T) {
@@ -70,7 +69,7 @@ var _ = AfterSuite(func() {
 		return
 	}
 	path := filepath.Join(repoRoot, "_output", "e2e-timings.json")
-	Expect(timings.writeJSON(path)).To(Succeed())
-	timings.printTable(os.Stdout)
+	Expect(timings.WriteJSON(path)).To(Succeed())
+	timings.PrintTable(os.Stdout)
 	_, _ = os.Stdout.WriteString("timings written to " + path + "\n")
 })
