@@ -15,8 +15,8 @@ import (
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
-var _ = Describe("Admission by the real API server", func() {
-	DescribeTable("refuses an invalid EtcdCluster with a message that says what to change",
+var _ = Describe("Admission by the real API server", Label("admission"), func() {
+	DescribeTable("refuses an invalid EtcdCluster with a message that says what to change", Label("smoke"),
 		func(ctx SpecContext, build func(ns string) client.Object, want string) {
 			ns := fw.NewNamespace(ctx, "invalid")
 			obj := build(ns)
@@ -37,7 +37,7 @@ var _ = Describe("Admission by the real API server", func() {
 		}), "tuning.electionTimeoutMillis must be at least 5 x tuning.heartbeatIntervalMillis", SpecTimeout(specTimeout)),
 	)
 
-	DescribeTable("refuses changes a running cluster cannot take",
+	DescribeTable("refuses changes a running cluster cannot take", Label("smoke"),
 		func(ctx SpecContext, change func(*etcdv1alpha1.EtcdCluster), want string) {
 			ns := fw.NewNamespace(ctx, "immutable")
 			// Paused: only the API server is under test here.

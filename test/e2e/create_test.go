@@ -18,8 +18,8 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
-var _ = Describe("Creating an EtcdCluster", func() {
-	DescribeTable("runs healthy members with exactly one leader and the same data on all",
+var _ = Describe("Creating an EtcdCluster", Label("create"), func() {
+	DescribeTable("runs healthy members with exactly one leader and the same data on all", Label("smoke"),
 		func(ctx SpecContext, size int32, onEmptyDir bool) {
 			ns := fw.NewNamespace(ctx, fmt.Sprintf("create%d", size))
 			ec := newEtcdCluster(ns, fmt.Sprintf("etcd-%d", size), size)
@@ -50,7 +50,7 @@ var _ = Describe("Creating an EtcdCluster", func() {
 		Entry("3 members on EmptyDir, again", int32(3), true, SpecTimeout(specTimeout)),
 	)
 
-	It("reports etcd's own truth in status", func(ctx SpecContext) {
+	It("reports etcd's own truth in status", Label("smoke", "status"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "status")
 		ec := newEtcdCluster(ns, "truth", 3)
 		t := createCluster(ctx, ec)

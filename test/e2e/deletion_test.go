@@ -20,8 +20,8 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
-var _ = Describe("Deleting an EtcdCluster", func() {
-	DescribeTable("removes the StatefulSet, Services, ConfigMap and pods, and applies the claims' reclaim policy",
+var _ = Describe("Deleting an EtcdCluster", Label("deletion"), func() {
+	DescribeTable("removes the StatefulSet, Services, ConfigMap and pods, and applies the claims' reclaim policy", Label("claims"),
 		func(ctx SpecContext, policy etcdv1alpha1.ReclaimPolicy, keepsClaims bool) {
 			ns := fw.NewNamespace(ctx, "delete")
 			ec := newEtcdCluster(ns, "gone", 3, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.ReclaimPolicy = policy })

@@ -24,8 +24,8 @@ const floorRounds = 15
 // The floor is what Kubernetes alone takes with the same pod template: the
 // chart installed by helm, without the operator, as a static cluster. The
 // operator's times are reported as ratios of it.
-var _ = Describe("The floor: the chart installed by helm without the operator", func() {
-	It("measures apply -> 3 healthy members and the recovery of a deleted follower, with PersistentVolumes", func(ctx SpecContext) {
+var _ = Describe("The floor: the chart installed by helm without the operator", Label("floor", "slow"), func() {
+	It("measures apply -> 3 healthy members and the recovery of a deleted follower, with PersistentVolumes", Label("pv"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "floor")
 		for round := range floorRounds {
 			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StoragePersistentVolume)
@@ -38,7 +38,7 @@ var _ = Describe("The floor: the chart installed by helm without the operator", 
 		}
 	}, SpecTimeout(specTimeout))
 
-	It("measures apply -> 3 healthy members with EmptyDir, and that a deleted follower, back empty, stays out", func(ctx SpecContext) {
+	It("measures apply -> 3 healthy members with EmptyDir, and reports whether a deleted follower, back empty, recovers", Label("emptydir"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "floor")
 		for round := range floorRounds {
 			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StorageEmptyDir)

@@ -26,12 +26,12 @@ func init() {
 	descriptions[scaleUpIdle] = fmt.Sprintf("size 3 -> 4 on a cluster with no writes after %d (the new member joins from a snapshot): size edit -> 4 healthy voters, Running", compactedLogWrites)
 }
 
-var _ = Describe("Scaling an idle cluster", func() {
+var _ = Describe("Scaling an idle cluster", Label("scaling"), func() {
 	// A member that joined from a snapshot refuses its own proposals
 	// until it applies an entry past the snapshot, so it cannot publish
 	// itself, and never starts, on a cluster that receives no writes. The
 	// operator has etcd commit an empty entry while a learner waits.
-	It("adds a member that joins from a snapshot while nothing writes", func(ctx SpecContext) {
+	It("adds a member that joins from a snapshot while nothing writes", Label("snapshot", "slow"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "idle")
 		ec := newEtcdCluster(ns, "idle", 3)
 		createTimed(ctx, ec, "")

@@ -10,8 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-var _ = Describe("The operator restarting", func() {
-	It("still converges when its pod is killed right after the apply", func(ctx SpecContext) {
+var _ = Describe("The operator restarting", Label("selfheal", "disruptive"), func() {
+	It("still converges when its pod is killed right after the apply", Label("operator-kill"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "opkill")
 		ec := newEtcdCluster(ns, "opkill", 3)
 		killed := map[types.UID]bool{}

@@ -14,8 +14,8 @@ import (
 // pod, one after the other, for a median rather than a single sample.
 const followerRounds = 5
 
-var _ = Describe("Recovering from lost pods", func() {
-	It("brings a deleted follower pod back as the same member with its data", func(ctx SpecContext) {
+var _ = Describe("Recovering from lost pods", Label("selfheal"), func() {
+	It("brings a deleted follower pod back as the same member with its data", Label("pv"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "follower")
 		ec := newEtcdCluster(ns, "follower", 3)
 		t := createCluster(ctx, ec)
@@ -30,7 +30,7 @@ var _ = Describe("Recovering from lost pods", func() {
 		expectRunning(ctx, ec, statusBound)
 	}, SpecTimeout(specTimeout))
 
-	It("elects a new leader when the leader pod is deleted, and the old one rejoins", func(ctx SpecContext) {
+	It("elects a new leader when the leader pod is deleted, and the old one rejoins", Label("pv", "leader"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "leader")
 		ec := newEtcdCluster(ns, "leader", 3)
 		t := createCluster(ctx, ec)
@@ -57,7 +57,7 @@ var _ = Describe("Recovering from lost pods", func() {
 		expectRunning(ctx, ec, statusBound)
 	}, SpecTimeout(specTimeout))
 
-	It("comes back with all its data when every pod is deleted at once and the claims stay", func(ctx SpecContext) {
+	It("comes back with all its data when every pod is deleted at once and the claims stay", Label("pv", "quorum"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "allpods")
 		ec := newEtcdCluster(ns, "allpods", 3)
 		t := createCluster(ctx, ec)
@@ -89,7 +89,7 @@ var _ = Describe("Recovering from lost pods", func() {
 
 	// The operator replaces a member whose EmptyDir data went with its
 	// pod: it removes the old member and adds the new pod as a new one.
-	It("replaces a deleted EmptyDir follower, which comes back empty, by a new member", func(ctx SpecContext) {
+	It("replaces a deleted EmptyDir follower, which comes back empty, by a new member", Label("emptydir"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "ephemeral")
 		ec := newEtcdCluster(ns, "ephemeral", 3, emptyDir)
 		t := createCluster(ctx, ec)

@@ -41,6 +41,8 @@ type tracker struct {
 	probe   *framework.Observer
 	members map[uint64]*memberTimes
 	initial map[uint64]bool
+	// looks are the membership seen at each look with a member list.
+	looks []framework.Look
 }
 
 // newTracker takes a first look at t: the members there now are the
@@ -75,6 +77,7 @@ func (tr *tracker) look(ctx context.Context) (clusterState, error) {
 
 // note updates the members' times from st, whose member list was read at now.
 func (tr *tracker) note(st clusterState, now time.Time) {
+	tr.looks = append(tr.looks, st.Look(now))
 	listed := map[uint64]bool{}
 	for _, m := range st.List {
 		listed[m.ID] = true
@@ -139,6 +142,7 @@ func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to in
 	s.WriteGapMaxSeconds = w.GapIn(t0, end).Seconds()
 	s.FailedWrites = w.FailuresIn(t0, end)
 	s.Added, s.Removed = tr.added(t0), tr.removed(t0)
+	s.Looks = tr.looks
 	for i := range s.Added {
 		noteJoin(ctx, t, &s.Added[i])
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 const (
@@ -31,8 +32,8 @@ func init() {
 
 // Every spec here runs a client that writes through the client Service
 // the whole time, and reads back every acknowledged write at the end.
-var _ = Describe("Scaling with a client writing", func() {
-	It("scales 1->3->5->3->1->3 without losing an acknowledged write", func(ctx SpecContext) {
+var _ = Describe("Scaling with a client writing", Label("scaling", "writer"), func() {
+	It("scales 1->3->5->3->1->3 without losing an acknowledged write", Label("slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "scale", "scale", 1)
 		for _, to := range []int32{3, 5, 3, 1, 3} {
 			By(scaleStepName(ctx, ec, to))
@@ -43,10 +44,15 @@ var _ = Describe("Scaling with a client writing", func() {
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("scales 3->7 in one edit, adding members one at a time", func(ctx SpecContext) {
+	It("scales 3->7 in one edit, adding members one at a time", Label("slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "scale7", "seven", 3)
 		s := scaleTo(ctx, ec, w, 7)
 		Expect(s.Added).To(HaveLen(4), "added members")
+		// One at a time: a learner is added only once the previous one
+		// was promoted, so no look sees two learners.
+		for _, l := range s.Looks {
+			Expect(l.Learners).To(BeNumerically("<=", 1), "learners in etcd's member list at %s", l.At.Format("15:04:05.000"))
+		}
 		expectConverged(ctx, ec, w, 7)
 	}, SpecTimeout(scalingSpecTimeout))
 
@@ -55,13 +61,13 @@ var _ = Describe("Scaling with a client writing", func() {
 	// (3.6 and later send a snapshot, and the member waits 7 s: see README).
 	// But 3.5 refuses the next add until every voter, the one just
 	// promoted included, has been connected for 5 s.
-	It("scales an etcd 3.5 cluster 3->6, whose new members join from the raft log", func(ctx SpecContext) {
+	It("scales an etcd 3.5 cluster 3->6, whose new members join from the raft log", Label("etcd35", "slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "etcd35", "v35", 3, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Version = etcd35Version })
 		scaleTo(ctx, ec, w, 6)
 		expectConverged(ctx, ec, w, 6)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("scales 3->1 while the highest ordinal leads", func(ctx SpecContext) {
+	It("scales 3->1 while the highest ordinal leads, moving leadership off it before removing it", Label("leader"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "leaderdown", "lead", 3)
 
 		By("moving leadership to ordinal 2")
@@ -69,6 +75,7 @@ var _ = Describe("Scaling with a client writing", func() {
 		moveLeader(ctx, t, t.PodName(2))
 		st := fw.ExpectHealthy(ctx, t)
 		Expect(st.Leader().Pod).To(Equal(t.PodName(2)), "the leader before the scale-down")
+		highest := st.Leader().ID()
 		// The scaling step is measured from a writer that flows again: a
 		// stall the spec's own leader move caused is not the step's.
 		w.AwaitAckAfter(ctx, time.Now())
@@ -78,6 +85,13 @@ var _ = Describe("Scaling with a client writing", func() {
 		gap := w.GapIn(moveStart, time.Now()).Seconds()
 		recordMeasurement(writeGapLeaderScaleDown, &gap, scaleBound)
 		Expect(s.Removed).To(HaveLen(2), "removed members")
+		// The operator hands leadership away before it removes the
+		// leader: at the last look that still listed ordinal 2, the
+		// members named another leader.
+		last, listed := framework.LastListed(s.Looks, highest)
+		Expect(listed).To(BeTrue(), "ordinal 2 (%x) in the tracker's looks", highest)
+		Expect(last.Leaders).NotTo(BeEmpty(), "leaders named at %s, the last look listing ordinal 2", last.At.Format("15:04:05.000"))
+		Expect(last.Leaders).NotTo(HaveKey(highest), "ordinal 2 still led at %s, the last look before it was removed", last.At.Format("15:04:05.000"))
 		expectConverged(ctx, ec, w, 1)
 	}, SpecTimeout(scalingSpecTimeout))
 
@@ -89,7 +103,7 @@ var _ = Describe("Scaling with a client writing", func() {
 	// refuses it). The operator deletes the claim and waits for both to go
 	// before adding the member. Holding the claims with a finalizer until
 	// the old pods are gone makes that race happen every time.
-	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
+	It("scales up right after a scale-down, while the removed members' claims are still being deleted", Label("claims"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "downup", "downup", 3)
 		pods, err := fw.LivePods(ctx, t)
 		Expect(err).NotTo(HaveOccurred())

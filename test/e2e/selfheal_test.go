@@ -28,8 +28,8 @@ const operatorBackBound = 2 * time.Minute
 
 // Every spec here runs a client that writes through the client Service
 // the whole time, and reads back every acknowledged write at the end.
-var _ = Describe("Self-healing with a client writing", func() {
-	It("converges when the operator is killed right after a member add and right after a member remove", func(ctx SpecContext) {
+var _ = Describe("Self-healing with a client writing", Label("selfheal", "writer"), func() {
+	It("converges when the operator is killed right after a member add and right after a member remove", Label("disruptive", "operator-kill", "slow"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "opkillscale", "opk", 3)
 
 		By("scaling 3->5 and killing the operator as soon as a learner is listed")
@@ -48,7 +48,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectOperatorLeading(ctx, operatorBackBound)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("replaces a member whose claim was deleted while quorum holds", func(ctx SpecContext) {
+	It("replaces a member whose claim was deleted while quorum holds", Label("claims"), func(ctx SpecContext) {
 		r := newReplacement(ctx, "wiped", "heal", func(st clusterState, t target) memberState { return st.Member(t.PodName(2)) })
 
 		By("deleting the claim of " + r.victim.Pod + ", then its pod (the claim waits for the pod)")
@@ -64,7 +64,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// data, then stops on the leader's first heartbeat (its raft log is
 	// gone). Restarted on that data once the member is replaced, it would
 	// never be the new member: the replacement needs fresh storage.
-	It("replaces a member whose claim was deleted while reconciliation was paused", func(ctx SpecContext) {
+	It("replaces a member whose claim was deleted while reconciliation was paused", Label("claims", "paused"), func(ctx SpecContext) {
 		r := newReplacement(ctx, "pausedwipe", "pw", firstFollower)
 		ns, victim := r.ec.Namespace, r.victim
 		setPaused(ctx, r.ec, true)
@@ -96,7 +96,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// stops again. The operator adds the pod back as a new member and
 	// gives it fresh storage (a new claim), which also finishes a
 	// replacement cut short between its remove and its add.
-	It("re-adds a member removed by hand as a new member on fresh storage", func(ctx SpecContext) {
+	It("re-adds a member removed by hand as a new member on fresh storage", Label("claims"), func(ctx SpecContext) {
 		r := newReplacement(ctx, "removed", "rm", firstFollower)
 
 		By("removing the member of " + r.victim.Pod + " with clientv3, as an admin would")
@@ -116,7 +116,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectConverged(ctx, r.ec, r.w, 3)
 	}, SpecTimeout(specTimeout))
 
-	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
+	It("recovers when two of three pods are deleted at once, with the same members and all data", Label("quorum"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "twopods", "two", 3)
 		ns := ec.Namespace
 		before := fw.ExpectHealthy(ctx, t)
@@ -138,7 +138,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
-	It("creates a cluster as fast while another cluster's members hang", func(ctx SpecContext) {
+	It("creates and runs a cluster while another cluster's members hang, and reports both creation times", Label("disruptive"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "frozen")
 
 		By("creating cluster C while nothing is broken")

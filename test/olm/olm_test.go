@@ -54,7 +54,7 @@ var (
 
 func csvName(version string) string { return packageName + ".v" + version }
 
-var _ = Describe("the operator installed through OLM", Ordered, func() {
+var _ = Describe("the operator installed through OLM", Ordered, Label("olm", "slow"), func() {
 	var (
 		sample *etcdv1alpha1.EtcdCluster
 		before etcdState
@@ -94,7 +94,7 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 		}
 	})
 
-	It("installs "+csvName(fromVersion)+" from the catalog through a Subscription", func(ctx SpecContext) {
+	It("installs "+csvName(fromVersion)+" from the catalog through a Subscription", Label("install"), func(ctx SpecContext) {
 		t0 := time.Now()
 		Expect(k8s.Create(ctx, newObject(subscriptionGVK, olmNamespace, packageName, map[string]any{
 			"channel":             "alpha",
@@ -116,7 +116,7 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 		Expect(targets).To(Equal([]string{""}), "an AllNamespaces OperatorGroup")
 	}, NodeTimeout(8*time.Minute))
 
-	It("runs the 3-member sample EtcdCluster", func(ctx SpecContext) {
+	It("runs the 3-member sample EtcdCluster", Label("smoke"), func(ctx SpecContext) {
 		raw, err := os.ReadFile(filepath.Join(repoRoot, sampleFile))
 		Expect(err).NotTo(HaveOccurred())
 		sample = &etcdv1alpha1.EtcdCluster{}
@@ -144,7 +144,7 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 		_, _ = fmt.Fprintf(GinkgoWriter, "etcd: %s\n", before)
 	}, NodeTimeout(7*time.Minute))
 
-	It("upgrades to "+csvName(toVersion)+" and leaves the EtcdCluster untouched", func(ctx SpecContext) {
+	It("upgrades to "+csvName(toVersion)+" and leaves the EtcdCluster untouched", Label("upgrade"), func(ctx SpecContext) {
 		oldPod := expectOperatorLeading(ctx, time.Minute)
 
 		// Watch the EtcdCluster through the whole upgrade: any other phase, fewer

@@ -5,6 +5,7 @@ package framework
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -186,4 +187,36 @@ func (s ClusterState) Learners() int {
 		}
 	}
 	return n
+}
+
+// Look is what one look at a cluster saw of its membership.
+type Look struct {
+	At time.Time
+	// Listed are the member IDs in etcd's member list.
+	Listed map[uint64]bool
+	// Learners counts the learners among them.
+	Learners int
+	// Leaders are the leaders the members that answered named.
+	Leaders map[uint64]bool
+}
+
+// Look is s's membership, seen at at.
+func (s ClusterState) Look(at time.Time) Look {
+	l := Look{At: at, Listed: map[uint64]bool{}, Learners: s.Learners(), Leaders: s.LeaderIDs()}
+	for _, m := range s.List {
+		l.Listed[m.ID] = true
+	}
+	return l
+}
+
+// LastListed is the last of looks at which member id was still listed.
+func LastListed(looks []Look, id uint64) (Look, bool) {
+	var last Look
+	found := false
+	for _, l := range looks {
+		if l.Listed[id] {
+			last, found = l, true
+		}
+	}
+	return last, found
 }

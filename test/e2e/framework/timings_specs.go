@@ -39,6 +39,9 @@ type StepTiming struct {
 	// StatusTrail is what the operator's status said during the step, each
 	// change with its time since the size edit: where the time went.
 	StatusTrail []StatusNote `json:"statusTrail,omitempty"`
+	// Looks are the membership the tracker saw at each look during the
+	// step, for the specs' own assertions; not written out.
+	Looks []Look `json:"-"`
 }
 
 // StatusNote is one distinct status: phase, the Progressing condition's
