@@ -34,16 +34,12 @@ var (
 )
 
 func TestE2E(t *testing.T) {
-	if os.Getenv("KUBECONFIG") == "" {
-		t.Fatal("KUBECONFIG is not set: the end-to-end suite runs against hack/local-cluster through make test-e2e")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "etcd operator end-to-end")
+	framework.RunSuite(t, "etcd operator end-to-end", "the end-to-end suite runs against hack/local-cluster through make test-e2e")
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	repoRoot, err = filepath.Abs(filepath.Join("..", ".."))
+	repoRoot, err = framework.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 
 	// The suite polls the API server every 100-200 ms while it measures.

@@ -52,16 +52,12 @@ type publication struct {
 }
 
 func TestOLM(t *testing.T) {
-	if os.Getenv("KUBECONFIG") == "" {
-		t.Fatal("KUBECONFIG is not set: the OLM suite runs against hack/local-cluster through make test-olm")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "etcd operator through OLM")
+	framework.RunSuite(t, "etcd operator through OLM", "the OLM suite runs against hack/local-cluster through make test-olm")
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	repoRoot, err = filepath.Abs(filepath.Join("..", ".."))
+	repoRoot, err = framework.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 
 	// Connect asks the cluster for its topology and refuses one it does
