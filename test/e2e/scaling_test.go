@@ -162,12 +162,12 @@ func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
 
 // podsStillThere names the pods among old that still exist, terminating or not.
 func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, error) {
-	list := &corev1.PodList{}
-	if err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels()); err != nil {
+	pods, err := fw.Pods(ctx, t)
+	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, p := range list.Items {
+	for _, p := range pods {
 		for _, o := range old {
 			if p.UID == o.UID {
 				out = append(out, p.Name)

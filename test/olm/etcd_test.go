@@ -25,6 +25,14 @@ func observeEtcd(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (etcdState, 
 		return st, err
 	}
 	t := framework.TargetOf(got)
+	// Every pod counts, those being deleted too: none may be.
+	pods, err := fw.Pods(ctx, t)
+	if err != nil {
+		return st, err
+	}
+	if len(pods) != t.Size {
+		return st, fmt.Errorf("%d member pods, want %d", len(pods), t.Size)
+	}
 	seen, err := fw.Observe(ctx, t)
 	if err != nil {
 		return st, err
