@@ -8,6 +8,12 @@
 # make cluster-down tears it down.
 #
 #   hack/e2e.sh [go test flags...]    e.g. hack/e2e.sh -ginkgo.focus=Floor
+#
+# E2E_LABELS, when set, is passed as -ginkgo.label-filter: every spec has
+# Ginkgo labels (smoke, create, admission, deletion, scaling, selfheal,
+# floor, disruptive, slow, ...; see the Label(...) of each Describe and It),
+# e.g. E2E_LABELS='smoke' or E2E_LABELS='scaling && !slow' or
+# E2E_LABELS='!disruptive'.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${repo}"
@@ -29,6 +35,9 @@ rm -rf "${timings}" "${artifacts}"
 # -ginkgo.v lists each spec as it runs (plain go test -v prints only dots).
 ginkgo_flags=(-ginkgo.v)
 [[ -t 1 ]] || ginkgo_flags+=(-ginkgo.no-color)
+if [[ -n ${E2E_LABELS:-} ]]; then
+  ginkgo_flags+=("-ginkgo.label-filter=${E2E_LABELS}")
+fi
 rc=0
 go test -tags e2e ./test/e2e/... -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
 

@@ -4,6 +4,9 @@
 #
 #   hack/olm/test.sh [go test flags...]
 #
+# OLM_LABELS, when set, is passed as -ginkgo.label-filter (the specs carry the
+# labels olm and slow, and install, smoke or upgrade), e.g. OLM_LABELS='olm'.
+#
 # Brings the local cluster up only if its API server does not answer, then runs
 # test/olm, which installs OLM (hack/olm/install.sh), publishes the operator, bundle and
 # catalog images to the loopback registry (hack/olm/publish.sh, hack/olm/registry.sh),
@@ -30,6 +33,9 @@ timings=_output/olm-timings.json
 rm -f "${timings}"
 ginkgo_flags=(-ginkgo.v)
 [[ -t 1 ]] || ginkgo_flags+=(-ginkgo.no-color)
+if [[ -n ${OLM_LABELS:-} ]]; then
+  ginkgo_flags+=("-ginkgo.label-filter=${OLM_LABELS}")
+fi
 rc=0
 go test -tags olm ./test/olm/ -count=1 -timeout 45m -v "${ginkgo_flags[@]}" "$@" || rc=$?
 

@@ -15,10 +15,10 @@ import (
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 )
 
-var _ = Describe("Admission by the real API server", func() {
-	DescribeTable("refuses an invalid EtcdCluster with a message that says what to change",
+var _ = Describe("Admission by the real API server", Label("admission"), func() {
+	DescribeTable("refuses an invalid EtcdCluster with a message that says what to change", Label("smoke"),
 		func(ctx SpecContext, build func(ns string) client.Object, want string) {
-			ns := newNamespace(ctx, "invalid")
+			ns := fw.NewNamespace(ctx, "invalid")
 			obj := build(ns)
 			err := k8s.Create(ctx, obj)
 			Expect(err).To(HaveOccurred())
@@ -37,20 +37,20 @@ var _ = Describe("Admission by the real API server", func() {
 		}), "tuning.electionTimeoutMillis must be at least 5 x tuning.heartbeatIntervalMillis", SpecTimeout(specTimeout)),
 	)
 
-	DescribeTable("refuses changes a running cluster cannot take",
+	DescribeTable("refuses changes a running cluster cannot take", Label("smoke"),
 		func(ctx SpecContext, change func(*etcdv1alpha1.EtcdCluster), want string) {
-			ns := newNamespace(ctx, "immutable")
+			ns := fw.NewNamespace(ctx, "immutable")
 			// Paused: only the API server is under test here.
 			ec := newEtcdCluster(ns, "immutable", 1, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Paused = true })
 			Expect(k8s.Create(ctx, ec)).To(Succeed())
-			before, err := fetchCluster(ctx, ec)
+			before, err := fw.FetchCluster(ctx, ec)
 			Expect(err).NotTo(HaveOccurred())
 
 			err = updateCluster(ctx, ec, change)
 			Expect(err).To(HaveOccurred())
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want Invalid, got: %v", err)
 			Expect(err.Error()).To(ContainSubstring(want))
-			after, err := fetchCluster(ctx, ec)
+			after, err := fw.FetchCluster(ctx, ec)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(after.Spec).To(Equal(before.Spec), "the stored spec is unchanged")
 		},

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -15,18 +14,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
-var _ = Describe("Creating an EtcdCluster", func() {
-	DescribeTable("runs healthy members with exactly one leader and the same data on all",
+var _ = Describe("Creating an EtcdCluster", Label("create"), func() {
+	DescribeTable("runs healthy members with exactly one leader and the same data on all", Label("smoke"),
 		func(ctx SpecContext, size int32, onEmptyDir bool) {
-			ns := newNamespace(ctx, fmt.Sprintf("create%d", size))
+			ns := fw.NewNamespace(ctx, fmt.Sprintf("create%d", size))
 			ec := newEtcdCluster(ns, fmt.Sprintf("etcd-%d", size), size)
 			if onEmptyDir {
 				emptyDir(ec)
 			}
 			t := createCluster(ctx, ec)
-			st := expectHealthy(ctx, t)
+			st := fw.ExpectHealthy(ctx, t)
 			leaders := 0
 			for _, m := range st.Members {
 				if m.ID() == m.Status.Leader {
@@ -35,9 +36,9 @@ var _ = Describe("Creating an EtcdCluster", func() {
 			}
 			Expect(leaders).To(Equal(1))
 
-			_, rev := putKeys(ctx, st.endpoints(), "hash", 10)
+			_, rev := fw.Dialer.PutKeys(ctx, st.Endpoints(), "hash", 10)
 			Eventually(ctx, func() (map[uint32][]string, error) {
-				return hashesAt(ctx, st, rev)
+				return fw.Dialer.HashesAt(ctx, st, rev)
 			}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(HaveLen(1), "HashKV at revision %d differs between members", rev)
 		},
 		Entry("1 member", int32(1), false, SpecTimeout(specTimeout)),
@@ -49,32 +50,33 @@ var _ = Describe("Creating an EtcdCluster", func() {
 		Entry("3 members on EmptyDir, again", int32(3), true, SpecTimeout(specTimeout)),
 	)
 
-	It("reports etcd's own truth in status", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "status")
+	It("reports etcd's own truth in status", Label("smoke", "status"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "status")
 		ec := newEtcdCluster(ns, "truth", 3)
 		t := createCluster(ctx, ec)
 
 		// Status is refreshed by polling: wait for a version of it that
 		// matches what etcd says at the same time.
 		Eventually(ctx, func(g Gomega) {
-			st, err := t.observe(ctx)
+			st, err := fw.Observe(ctx, t)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(st.healthy(3)).To(Succeed())
-			got, err := fetchCluster(ctx, ec)
+			g.Expect(st.Healthy(3)).To(Succeed())
+			got, err := fw.FetchCluster(ctx, ec)
 			g.Expect(err).NotTo(HaveOccurred())
 			expectStatusMatches(g, got, st)
 		}).WithTimeout(statusBound).WithPolling(time.Second).Should(Succeed())
 
 		By("reaching etcd through the client Service that status.clientEndpoint names")
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(got.Status.ClientEndpoint).To(And(HavePrefix("http://truth-client."+ns+".svc."), HaveSuffix(":2379")))
+		names := resources.For(ec, "")
+		Expect(got.Status.ClientEndpoint).To(And(HavePrefix(names.Scheme+"://"+names.ClientService()+"."+ns+".svc."), HaveSuffix(fmt.Sprintf(":%d", resources.ClientPort))))
 		svc := &corev1.Service{}
-		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "truth-client"}, svc)).To(Succeed())
-		kvs, _ := putKeys(ctx, []string{clientURL(svc.Spec.ClusterIP)}, "via-service", 3)
-		st := expectHealthy(ctx, t)
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: names.ClientService()}, svc)).To(Succeed())
+		kvs, _ := fw.Dialer.PutKeys(ctx, []string{fw.Dialer.URL(svc.Spec.ClusterIP)}, "via-service", 3)
+		st := fw.ExpectHealthy(ctx, t)
 		for _, m := range st.Members {
-			expectData(ctx, m.endpoint(), kvs)
+			fw.Dialer.ExpectData(ctx, m.Endpoint(), kvs)
 		}
 	}, SpecTimeout(specTimeout))
 })
@@ -86,7 +88,7 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	g.Expect(s.ObservedGeneration).To(Equal(ec.Generation))
 	g.Expect(s.ReadyMembers).To(Equal(ec.Spec.Size))
 	g.Expect(s.CurrentVersion).To(Equal(etcdVersion))
-	g.Expect(s.ClusterID).To(Equal(hexID(st.Members[0].Status.Header.ClusterId)))
+	g.Expect(s.ClusterID).To(Equal(etcd.HexID(st.Members[0].Status.Header.ClusterId)))
 	for cond, want := range map[string]metav1.ConditionStatus{
 		etcdv1alpha1.ConditionAvailable:   metav1.ConditionTrue,
 		etcdv1alpha1.ConditionProgressing: metav1.ConditionFalse,
@@ -100,7 +102,7 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	// etcd's member list, ID by name, as in status.members.
 	listed := map[string]string{}
 	for _, m := range st.List {
-		listed[m.Name] = hexID(m.ID)
+		listed[m.Name] = etcd.HexID(m.ID)
 	}
 	reported := map[string]string{}
 	for _, m := range s.Members {
@@ -108,26 +110,12 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	}
 	g.Expect(reported).To(Equal(listed), "status.members names and IDs against etcd's member list")
 	for _, m := range s.Members {
-		e := st.member(m.Name)
+		e := st.Member(m.Name)
 		g.Expect(e.Status).NotTo(BeNil(), "status names %s, which is not a live pod", m.Name)
-		g.Expect(m.ID).To(Equal(hexID(e.ID())), "%s: ID", m.Name)
+		g.Expect(m.ID).To(Equal(etcd.HexID(e.ID())), "%s: ID", m.Name)
 		g.Expect(m.Leader).To(Equal(e.ID() == e.Status.Leader), "%s: leader flag, etcd's leader is %x", m.Name, e.Status.Leader)
 		g.Expect(m.Healthy).To(BeTrue(), "%s: healthy", m.Name)
 		g.Expect(m.Learner).To(BeFalse(), "%s: learner", m.Name)
 		g.Expect(m.Version).To(Equal(e.Status.Version), "%s: version", m.Name)
 	}
-}
-
-// hashesAt groups the members by their HashKV at rev: one group when they
-// all hold the same data.
-func hashesAt(ctx context.Context, st clusterState, rev int64) (map[uint32][]string, error) {
-	out := map[uint32][]string{}
-	for _, m := range st.Members {
-		h, err := hashKV(ctx, m.endpoint(), rev)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m.Pod, err)
-		}
-		out[h] = append(out[h], m.Pod)
-	}
-	return out, nil
 }

@@ -17,18 +17,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
-var _ = Describe("Deleting an EtcdCluster", func() {
-	DescribeTable("removes the StatefulSet, Services, ConfigMap and pods, and applies the claims' reclaim policy",
+var _ = Describe("Deleting an EtcdCluster", Label("deletion"), func() {
+	DescribeTable("removes the StatefulSet, Services, ConfigMap and pods, and applies the claims' reclaim policy", Label("claims"),
 		func(ctx SpecContext, policy etcdv1alpha1.ReclaimPolicy, keepsClaims bool) {
-			ns := newNamespace(ctx, "delete")
+			ns := fw.NewNamespace(ctx, "delete")
 			ec := newEtcdCluster(ns, "gone", 3, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.ReclaimPolicy = policy })
 			t := createCluster(ctx, ec)
-			got, err := fetchCluster(ctx, ec)
+			got, err := fw.FetchCluster(ctx, ec)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got.Spec.Storage.ReclaimPolicy).To(Equal(map[bool]etcdv1alpha1.ReclaimPolicy{true: etcdv1alpha1.ReclaimRetain, false: etcdv1alpha1.ReclaimDelete}[keepsClaims]))
-			st := expectHealthy(ctx, t)
+			st := fw.ExpectHealthy(ctx, t)
 			claims := map[string]types.UID{}
 			for _, c := range claimsOf(ctx, t) {
 				claims[c.Name] = c.UID
@@ -37,17 +38,18 @@ var _ = Describe("Deleting an EtcdCluster", func() {
 
 			Expect(k8s.Delete(ctx, got)).To(Succeed())
 			waitForGone(ctx, got)
+			names := resources.For(ec, "")
 			for _, obj := range []client.Object{
-				&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gone"}},
-				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gone-client"}},
-				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gone-peer"}},
-				&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "gone-config"}},
+				&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names.StatefulSet()}},
+				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names.ClientService()}},
+				&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names.PeerService()}},
+				&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: names.ConfigMap()}},
 			} {
 				waitForGone(ctx, obj)
 			}
 			expectNoPods(ctx, t)
 			By("checking that etcd itself is gone: no former member answers")
-			Eventually(ctx, func() error { return allSilent(ctx, st) }).
+			Eventually(ctx, func() error { return fw.Dialer.AllSilent(ctx, st) }).
 				WithTimeout(30 * time.Second).WithPolling(pollInterval).Should(Succeed())
 
 			if !keepsClaims {
@@ -73,7 +75,7 @@ var _ = Describe("Deleting an EtcdCluster", func() {
 // allClaims lists t's claims, including those being deleted.
 func allClaims(ctx context.Context, t target) ([]corev1.PersistentVolumeClaim, error) {
 	list := &corev1.PersistentVolumeClaimList{}
-	err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())
+	err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels())
 	return list.Items, err
 }
 
@@ -81,7 +83,7 @@ func allClaims(ctx context.Context, t target) ([]corev1.PersistentVolumeClaim, e
 func allSilent(ctx context.Context, st clusterState) error {
 	var errs []error
 	for _, m := range st.Members {
-		if _, err := memberStatus(ctx, m.IP); err == nil {
+		if _, err := fw.Dialer.Status(ctx, m.IP); err == nil {
 			errs = append(errs, fmt.Errorf("%s at %s still answers", m.Pod, m.IP))
 		}
 	}

@@ -24,22 +24,22 @@ const floorRounds = 15
 // The floor is what Kubernetes alone takes with the same pod template: the
 // chart installed by helm, without the operator, as a static cluster. The
 // operator's times are reported as ratios of it.
-var _ = Describe("The floor: the chart installed by helm without the operator", func() {
-	It("measures apply -> 3 healthy members and the recovery of a deleted follower, with PersistentVolumes", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "floor")
+var _ = Describe("The floor: the chart installed by helm without the operator", Label("floor", "slow"), func() {
+	It("measures apply -> 3 healthy members and the recovery of a deleted follower, with PersistentVolumes", Label("pv"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "floor")
 		for round := range floorRounds {
 			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StoragePersistentVolume)
 			loss := loseFollower(ctx, t, round, recoveryBound)
 			recordFloor(recoverFollowerPV, loss.Seconds, recoveryBound)
 			Expect(loss.Err).NotTo(HaveOccurred(), "the chart alone must recover a follower that kept its claim")
-			Expect(loss.After.idsByPod()).To(Equal(loss.Before.idsByPod()), "member IDs by pod")
-			expectData(ctx, loss.After.member(loss.Victim.Pod).endpoint(), loss.Data)
+			Expect(loss.After.IDsByPod()).To(Equal(loss.Before.IDsByPod()), "member IDs by pod")
+			fw.Dialer.ExpectData(ctx, loss.After.Member(loss.Victim.Pod).Endpoint(), loss.Data)
 			uninstallFloor(ctx, t)
 		}
 	}, SpecTimeout(specTimeout))
 
-	It("measures apply -> 3 healthy members with EmptyDir, and that a deleted follower, back empty, stays out", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "floor")
+	It("measures apply -> 3 healthy members with EmptyDir, and reports whether a deleted follower, back empty, recovers", Label("emptydir"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "floor")
 		for round := range floorRounds {
 			t := installFloor(ctx, ns, fmt.Sprintf("floor-%d", round), etcdv1alpha1.StorageEmptyDir)
 			if round == 0 {
@@ -69,11 +69,11 @@ func installFloor(ctx context.Context, ns, release string, storage etcdv1alpha1.
 	recordFloor(helmKey, seconds(took), time.Minute)
 	t := target{Namespace: ns, Instance: release, Size: 3}
 	healthy, err := measure(ctx, t0, createBound, func(ctx context.Context) error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
-		return st.healthy(t.Size)
+		return st.Healthy(t.Size)
 	})
 	Expect(err).NotTo(HaveOccurred(), "the chart alone must run a healthy 3-member cluster")
 	// The same end as the operator's phase Running: etcd healthy and every
@@ -82,11 +82,11 @@ func installFloor(ctx context.Context, ns, release string, storage etcdv1alpha1.
 		if err := allPodsReady(ctx, t); err != nil {
 			return err
 		}
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
-		return st.healthy(t.Size)
+		return st.Healthy(t.Size)
 	})
 	recordFloorCreation(storage, healthy, ready)
 	Expect(err).NotTo(HaveOccurred(), "the chart alone must run 3 Ready pods")
@@ -95,7 +95,7 @@ func installFloor(ctx context.Context, ns, release string, storage etcdv1alpha1.
 
 // allPodsReady is nil once t has t.Size live pods, all Ready.
 func allPodsReady(ctx context.Context, t target) error {
-	pods, err := t.livePods(ctx)
+	pods, err := fw.LivePods(ctx, t)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ type freezer struct {
 // them until the spec ends (or thaw), and returns once each pod has a
 // stopped etcd process.
 func freezeCluster(ctx context.Context, t target) *freezer {
-	pods, err := t.livePods(ctx)
+	pods, err := fw.LivePods(ctx, t)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(pods).To(HaveLen(t.Size))
 	fctx, cancel := context.WithCancel(context.Background())

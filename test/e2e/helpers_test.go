@@ -11,25 +11,21 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 const (
 	operatorNamespace  = "etcd-operator-system"
-	operatorDeployment = "etcd-operator-controller-manager"
-	operatorLease      = "etcd-operator.etcd.io" // cmd/main.go LeaderElectionID
+	operatorDeployment = framework.OperatorDeployment
 	etcdVersion        = "3.7.3"
 	// etcd35Version is an etcd whose new members join from the raft log
 	// (hack/local-cluster builds its image).
@@ -41,35 +37,12 @@ const (
 	emptyDirBound     = 2 * time.Minute // the operator's EmptyDir replacement
 	floorEmptyDirWait = time.Minute     // a static EmptyDir member never recovers
 	statusBound       = 75 * time.Second
-	healthyBound      = 30 * time.Second // a cluster already seen healthy
-	goneBound         = 2 * time.Minute
+	goneBound         = framework.NamespaceGoneBound
 	specTimeout       = 10 * time.Minute
 )
 
 // operatorPodLabels select the operator's pods (config/manager).
-var operatorPodLabels = client.MatchingLabels{"control-plane": "controller-manager"}
-
-// newNamespace creates a namespace for one spec and deletes it, waiting
-// until it is gone, when the spec ends; a failed spec first dumps what
-// happened in it.
-func newNamespace(ctx context.Context, prefix string) string {
-	name := fmt.Sprintf("e2e-%s-%s", prefix, utilrand.String(5))
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"e2e.etcd.etcd.io/suite": "true"}}}
-	Expect(k8s.Create(ctx, ns)).To(Succeed())
-	started := time.Now()
-	DeferCleanup(func(ctx SpecContext) {
-		Expect(client.IgnoreNotFound(k8s.Delete(ctx, ns))).To(Succeed())
-		Eventually(ctx, func() bool {
-			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}))
-		}).WithTimeout(goneBound).WithPolling(500*time.Millisecond).Should(BeTrue(), "namespace %s is not gone", name)
-	}, NodeTimeout(goneBound+30*time.Second))
-	DeferCleanup(func(ctx SpecContext) {
-		if CurrentSpecReport().Failed() {
-			dumpDiagnostics(ctx, name, started)
-		}
-	}, NodeTimeout(time.Minute))
-	return name
-}
+var operatorPodLabels = framework.OperatorPodLabels
 
 // newEtcdCluster is an EtcdCluster of size members at the suite's version,
 // with PersistentVolume storage unless a mutator says otherwise.
@@ -95,17 +68,6 @@ func storageType(ec *etcdv1alpha1.EtcdCluster) etcdv1alpha1.StorageType {
 	return ec.Spec.Storage.Type
 }
 
-// fetchCluster reads ec's current state from the API server.
-func fetchCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (*etcdv1alpha1.EtcdCluster, error) {
-	got := &etcdv1alpha1.EtcdCluster{}
-	return got, k8s.Get(ctx, client.ObjectKeyFromObject(ec), got)
-}
-
-// targetOf is the etcd cluster an EtcdCluster runs.
-func targetOf(ec *etcdv1alpha1.EtcdCluster) target {
-	return target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size)}
-}
-
 // createCluster applies ec and waits until it is Running and all its
 // members are healthy in etcd, recording both times since the apply.
 func createCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) target {
@@ -128,7 +90,7 @@ func deletePod(ctx context.Context, ns, name string) time.Time {
 // deleteAllPods deletes every member pod of t at once; the claims stay.
 func deleteAllPods(ctx context.Context, t target) time.Time {
 	t0 := time.Now()
-	Expect(k8s.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(t.Namespace), t.podLabels())).To(Succeed())
+	Expect(k8s.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(t.Namespace), t.PodLabels())).To(Succeed())
 	return t0
 }
 
@@ -156,7 +118,7 @@ func waitForGone(ctx context.Context, obj client.Object) {
 // claimsOf lists t's PersistentVolumeClaims that are not being deleted.
 func claimsOf(ctx context.Context, t target) []corev1.PersistentVolumeClaim {
 	list := &corev1.PersistentVolumeClaimList{}
-	Expect(k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())).To(Succeed())
+	Expect(k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels())).To(Succeed())
 	var live []corev1.PersistentVolumeClaim
 	for _, c := range list.Items {
 		if c.DeletionTimestamp.IsZero() {
@@ -200,7 +162,7 @@ func helmRun(ctx context.Context, args ...string) time.Duration {
 func expectNoPods(ctx context.Context, t target) {
 	Eventually(ctx, func() ([]corev1.Pod, error) {
 		list := &corev1.PodList{}
-		err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels())
+		err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels())
 		return list.Items, err
 	}).WithTimeout(goneBound).WithPolling(250*time.Millisecond).Should(BeEmpty(), "pods of %s/%s", t.Namespace, t.Instance)
 }
@@ -221,7 +183,7 @@ func podUIDs(st clusterState, names ...string) map[string]types.UID {
 // expectRunning waits until ec's status says Running with all its members ready.
 func expectRunning(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, bound time.Duration) {
 	Eventually(ctx, func(g Gomega) {
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(got.Status.Phase).To(Equal(etcdv1alpha1.PhaseRunning))
 		g.Expect(got.Status.ReadyMembers).To(Equal(got.Spec.Size))
@@ -232,12 +194,7 @@ func expectRunning(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, bound time
 // current pod template, available, with no other pod left.
 func expectOperatorAvailable(ctx context.Context, bound time.Duration) {
 	Eventually(ctx, func(g Gomega) {
-		d := &appsv1.Deployment{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorDeployment}, d)).To(Succeed())
-		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
-		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.Replicas).To(Equal(*d.Spec.Replicas), "an old operator pod is still there")
+		fw.OperatorAvailable(ctx, g, operatorNamespace)
 	}).WithTimeout(bound).WithPolling(time.Second).Should(Succeed(), "operator Deployment %s/%s available", operatorNamespace, operatorDeployment)
 }
 
@@ -245,12 +202,7 @@ func expectOperatorAvailable(ctx context.Context, bound time.Duration) {
 // leader-election lease, so that measurements do not include a hand-over.
 func expectOperatorLeading(ctx context.Context, bound time.Duration) {
 	Eventually(ctx, func(g Gomega) {
-		pods := operatorPods(ctx)
-		g.Expect(pods).To(HaveLen(1))
-		lease := &coordinationv1.Lease{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: operatorNamespace, Name: operatorLease}, lease)).To(Succeed())
-		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
-		g.Expect(*lease.Spec.HolderIdentity).To(HavePrefix(pods[0].Name+"_"), "lease holder")
+		fw.OperatorLeads(ctx, g, operatorNamespace)
 	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(Succeed(), "the operator pod leads")
 }
 
@@ -266,7 +218,7 @@ func operatorPods(ctx context.Context) []corev1.Pod {
 // server's answer.
 func updateCluster(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, change func(*etcdv1alpha1.EtcdCluster)) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		if err != nil {
 			return err
 		}

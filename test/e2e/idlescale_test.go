@@ -26,25 +26,25 @@ func init() {
 	descriptions[scaleUpIdle] = fmt.Sprintf("size 3 -> 4 on a cluster with no writes after %d (the new member joins from a snapshot): size edit -> 4 healthy voters, Running", compactedLogWrites)
 }
 
-var _ = Describe("Scaling an idle cluster", func() {
+var _ = Describe("Scaling an idle cluster", Label("scaling"), func() {
 	// A member that joined from a snapshot refuses its own proposals
 	// until it applies an entry past the snapshot, so it cannot publish
 	// itself, and never starts, on a cluster that receives no writes. The
 	// operator has etcd commit an empty entry while a learner waits.
-	It("adds a member that joins from a snapshot while nothing writes", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "idle")
+	It("adds a member that joins from a snapshot while nothing writes", Label("snapshot", "slow"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "idle")
 		ec := newEtcdCluster(ns, "idle", 3)
 		createTimed(ctx, ec, "")
 		t := targetOf(ec)
-		st := expectHealthy(ctx, t)
+		st := fw.ExpectHealthy(ctx, t)
 
 		By(fmt.Sprintf("writing %d keys, then nothing", compactedLogWrites))
-		fillLog(ctx, st.endpoints(), compactedLogWrites)
+		fillLog(ctx, st.Endpoints(), compactedLogWrites)
 
 		By("scaling 3->4")
 		t0 := time.Now()
 		Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = 4 })).To(Succeed())
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		Expect(err).NotTo(HaveOccurred())
 		t.Size = 4
 		secs, err := measure(ctx, t0, scaleBound, healthyAndRunning(ec, t, got.Generation))
@@ -55,7 +55,7 @@ var _ = Describe("Scaling an idle cluster", func() {
 
 // fillLog writes n keys through endpoints, 16 at a time.
 func fillLog(ctx context.Context, endpoints []string, n int) {
-	c, err := newEtcdClient(endpoints...)
+	c, err := fw.Dialer.New(endpoints...)
 	Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	const workers = 16

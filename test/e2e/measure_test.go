@@ -45,16 +45,16 @@ func awaitCreated(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, t0 time.Tim
 	_, err = measure(ctx, t0, bound, func(ctx context.Context) error {
 		var unhealthy error
 		if healthy == nil {
-			st, err := t.observe(ctx)
+			st, err := fw.Observe(ctx, t)
 			if unhealthy = err; err == nil {
-				unhealthy = st.healthy(t.Size)
+				unhealthy = st.Healthy(t.Size)
 			}
 			if unhealthy == nil {
 				healthy = seconds(time.Since(t0))
 			}
 		}
 		if running == nil {
-			got, err := fetchCluster(ctx, ec)
+			got, err := fw.FetchCluster(ctx, ec)
 			if err == nil && got.Status.Phase == etcdv1alpha1.PhaseRunning {
 				running = seconds(time.Since(t0))
 			}
@@ -76,7 +76,7 @@ func awaitCreated(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, t0 time.Tim
 func awaitRecovered(ctx context.Context, t target, t0 time.Time, bound time.Duration, replaced map[string]types.UID, seen func(clusterState)) (*float64, clusterState, error) {
 	var last clusterState
 	secs, err := measure(ctx, t0, bound, func(ctx context.Context) error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -85,11 +85,11 @@ func awaitRecovered(ctx context.Context, t target, t0 time.Time, bound time.Dura
 			seen(st)
 		}
 		for pod, old := range replaced {
-			if m := st.member(pod); m.PodUID == "" || m.PodUID == old {
+			if m := st.Member(pod); m.PodUID == "" || m.PodUID == old {
 				return fmt.Errorf("pod %s not recreated yet", pod)
 			}
 		}
-		return st.healthy(t.Size)
+		return st.Healthy(t.Size)
 	})
 	return secs, last, err
 }
@@ -113,9 +113,9 @@ type podLoss struct {
 // round-th follower (round-robin) and measures until all members are
 // healthy again, the deleted pod recreated.
 func loseFollower(ctx context.Context, t target, round int, bound time.Duration) podLoss {
-	before := expectHealthy(ctx, t)
-	kvs, _ := putKeys(ctx, before.endpoints(), fmt.Sprintf("round-%d", round), 5)
-	followers := before.followers()
+	before := fw.ExpectHealthy(ctx, t)
+	kvs, _ := fw.Dialer.PutKeys(ctx, before.Endpoints(), fmt.Sprintf("round-%d", round), 5)
+	followers := before.Followers()
 	Expect(followers).NotTo(BeEmpty())
 	victim := followers[round%len(followers)]
 	t0 := deletePod(ctx, t.Namespace, victim.Pod)

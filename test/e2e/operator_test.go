@@ -10,9 +10,9 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-var _ = Describe("The operator restarting", func() {
-	It("still converges when its pod is killed right after the apply", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "opkill")
+var _ = Describe("The operator restarting", Label("selfheal", "disruptive"), func() {
+	It("still converges when its pod is killed right after the apply", Label("operator-kill"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "opkill")
 		ec := newEtcdCluster(ns, "opkill", 3)
 		killed := map[types.UID]bool{}
 		for _, p := range operatorPods(ctx) {
@@ -29,7 +29,7 @@ var _ = Describe("The operator restarting", func() {
 		recordOperator(createOperatorKilledHealthy, healthy, bound)
 		Expect(err).NotTo(HaveOccurred(), "3-member cluster created while the operator restarted")
 
-		st := expectHealthy(ctx, targetOf(ec))
+		st := fw.ExpectHealthy(ctx, targetOf(ec))
 		Expect(st.Members).To(HaveLen(3))
 		expectRunning(ctx, ec, statusBound)
 		expectOperatorAvailable(ctx, time.Minute)

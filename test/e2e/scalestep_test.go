@@ -4,25 +4,19 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/backoff"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 const (
@@ -44,16 +38,18 @@ type memberTimes struct {
 // under a new ID), through repeated looks at t.
 type tracker struct {
 	t       target
-	probe   *prober
+	probe   *framework.Observer
 	members map[uint64]*memberTimes
 	initial map[uint64]bool
+	// looks are the membership seen at each look with a member list.
+	looks []framework.Look
 }
 
 // newTracker takes a first look at t: the members there now are the
 // initial ones. Its connections are closed when the spec ends.
 func newTracker(ctx context.Context, t target) *tracker {
-	tr := &tracker{t: t, probe: newProber(), members: map[uint64]*memberTimes{}, initial: map[uint64]bool{}}
-	DeferCleanup(tr.probe.close)
+	tr := &tracker{t: t, probe: fw.PooledObserver(), members: map[uint64]*memberTimes{}, initial: map[uint64]bool{}}
+	DeferCleanup(tr.probe.Close)
 	Eventually(ctx, func() error {
 		st, err := tr.look(ctx)
 		if err != nil {
@@ -69,7 +65,7 @@ func newTracker(ctx context.Context, t target) *tracker {
 
 // look observes t once and updates the members' times.
 func (tr *tracker) look(ctx context.Context) (clusterState, error) {
-	st, err := tr.probe.observe(ctx, tr.t)
+	st, err := tr.probe.Observe(ctx, tr.t)
 	if err != nil {
 		return st, err
 	}
@@ -81,6 +77,7 @@ func (tr *tracker) look(ctx context.Context) (clusterState, error) {
 
 // note updates the members' times from st, whose member list was read at now.
 func (tr *tracker) note(st clusterState, now time.Time) {
+	tr.looks = append(tr.looks, st.Look(now))
 	listed := map[uint64]bool{}
 	for _, m := range st.List {
 		listed[m.ID] = true
@@ -89,14 +86,14 @@ func (tr *tracker) note(st clusterState, now time.Time) {
 			mt = &memberTimes{ID: m.ID, Listed: now}
 			tr.members[m.ID] = mt
 		}
-		mt.Name = memberName(m)
-		if pm := st.member(mt.Name); mt.Answered.IsZero() && pm.Err == nil && pm.ID() == m.ID {
+		mt.Name = tr.t.MemberName(m)
+		if pm := st.Member(mt.Name); mt.Answered.IsZero() && pm.Err == nil && pm.ID() == m.ID {
 			mt.Answered = now
 		}
 		if !m.IsLearner && mt.Voter.IsZero() {
 			mt.Voter = now
 		}
-		if !mt.Voter.IsZero() && mt.Healthy.IsZero() && healthyVoter(st.member(mt.Name), m.ID) {
+		if !mt.Voter.IsZero() && mt.Healthy.IsZero() && st.Member(mt.Name).HealthyVoter(m.ID) {
 			mt.Healthy = now
 		}
 	}
@@ -107,152 +104,31 @@ func (tr *tracker) note(st clusterState, now time.Time) {
 	}
 }
 
-// prober looks at a cluster as target.observe does, every 100 ms, but
-// through one long-lived connection per pod IP: clientv3's Status dials a
-// new connection on every call, and dozens of dials a second on two cores
-// would slow down what is measured.
-type prober struct {
-	mu      sync.Mutex
-	clients map[string]*clientv3.Client
-}
-
-func newProber() *prober { return &prober{clients: map[string]*clientv3.Client{}} }
-
-// client is the connection to the member at ip. Its reconnect back-off is
-// capped at 100 ms so that a member that starts listening is seen at once.
-func (p *prober) client(ip string) (*clientv3.Client, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if c, ok := p.clients[ip]; ok {
-		return c, nil
-	}
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{clientURL(ip)},
-		DialTimeout: dialTimeout,
-		Logger:      zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
-			Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 100 * time.Millisecond},
-			MinConnectTimeout: dialTimeout,
-		})},
-	})
-	if err != nil {
-		return nil, err
-	}
-	p.clients[ip] = c
-	return c, nil
-}
-
-func (p *prober) close() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for ip, c := range p.clients {
-		_ = c.Close()
-		delete(p.clients, ip)
-	}
-}
-
-// observe is target.observe through the prober's connections.
-func (p *prober) observe(ctx context.Context, t target) (clusterState, error) {
-	pods, err := t.livePods(ctx)
-	if err != nil {
-		return clusterState{}, err
-	}
-	st := clusterState{Members: make([]memberState, len(pods))}
-	var wg sync.WaitGroup
-	for i, pod := range pods {
-		st.Members[i] = memberState{Pod: pod.Name, PodUID: pod.UID, IP: pod.Status.PodIP}
-		wg.Go(func() {
-			m := &st.Members[i]
-			m.Status, m.Err = p.status(ctx, m.IP)
-		})
-	}
-	wg.Wait()
-	st.ListErr = errors.New("no member answered")
-	for _, m := range st.Members {
-		if m.Err == nil {
-			st.List, st.ListErr = p.memberList(ctx, m.IP)
-			break
-		}
-	}
-	return st, nil
-}
-
-func (p *prober) status(ctx context.Context, ip string) (*clientv3.StatusResponse, error) {
-	if ip == "" {
-		return nil, errors.New("no pod IP yet")
-	}
-	c, err := p.client(ip)
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	resp, err := pb.NewMaintenanceClient(c.ActiveConnection()).Status(cctx, &pb.StatusRequest{})
-	if err != nil {
-		return nil, err
-	}
-	return (*clientv3.StatusResponse)(resp), nil
-}
-
-func (p *prober) memberList(ctx context.Context, ip string) ([]*pb.Member, error) {
-	c, err := p.client(ip)
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
-	resp, err := c.MemberList(cctx)
-	if err != nil {
-		return nil, err
-	}
-	return resp.Members, nil
-}
-
-// healthyVoter is true when the pod's etcd answered as member id, a voter
-// that knows a leader, without errors.
-func healthyVoter(m memberState, id uint64) bool {
-	return m.Err == nil && m.Status != nil && m.ID() == id && !m.Status.IsLearner && m.Status.Leader != 0 && len(m.Status.Errors) == 0
-}
-
-// memberName is the member's name, or for a member that never started the
-// pod its peer URL names (<pod>.<peer service>...).
-func memberName(m *pb.Member) string {
-	if m.Name != "" {
-		return m.Name
-	}
-	for _, u := range m.PeerURLs {
-		if p, err := url.Parse(u); err == nil {
-			return strings.SplitN(p.Hostname(), ".", 2)[0]
-		}
-	}
-	return hexID(m.ID)
-}
-
 // scaleTo sets ec's size to `to` and measures, while the writer w runs,
 // until phase Running with readyMembers == size and `to` healthy voters in
 // etcd; it records the step with each added and removed member's time.
 func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to int32) stepTiming {
-	got, err := fetchCluster(ctx, ec)
+	got, err := fw.FetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
 	from := got.Spec.Size
 	t := targetOf(ec)
 	t.Size = int(to)
 	tr := newTracker(ctx, t)
-	defer tr.probe.close()
+	defer tr.probe.Close()
 	s := stepTiming{Name: fmt.Sprintf("%d->%d", from, to), From: from, To: to, EtcdVersion: got.Spec.Version, BoundSeconds: scaleBound.Seconds()}
 
 	t0 := time.Now()
 	Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = to })).To(Succeed())
-	got, err = fetchCluster(ctx, ec)
+	got, err = fw.FetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
 	gen := got.Generation
 
 	done, lastErr := tr.until(ctx, t0, scaleBound, func(st clusterState) error {
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		if err == nil {
 			s.StatusTrail = noteStatus(s.StatusTrail, time.Since(t0), got)
 		}
-		if err := st.healthy(int(to)); err != nil {
+		if err := st.Healthy(int(to)); err != nil {
 			return err
 		}
 		return runningAt(ctx, ec, gen, to)
@@ -263,9 +139,10 @@ func scaleTo(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *writer, to in
 	} else {
 		s.Seconds = seconds(done.Sub(t0))
 	}
-	s.WriteGapMaxSeconds = w.gapIn(t0, end).Seconds()
-	s.FailedWrites = w.failuresIn(t0, end)
+	s.WriteGapMaxSeconds = w.GapIn(t0, end).Seconds()
+	s.FailedWrites = w.FailuresIn(t0, end)
 	s.Added, s.Removed = tr.added(t0), tr.removed(t0)
+	s.Looks = tr.looks
 	for i := range s.Added {
 		noteJoin(ctx, t, &s.Added[i])
 	}
@@ -298,7 +175,7 @@ func awaitRemovedClaims(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size 
 	t := targetOf(ec)
 	want := map[string]bool{}
 	for i := range int(size) {
-		want["data-"+t.podName(i)] = true
+		want[t.Claim(t.PodName(i))] = true
 	}
 	t0 := time.Now()
 	secs, err := measure(ctx, t0, goneBound, func(ctx context.Context) error {
@@ -356,7 +233,7 @@ func (tr *tracker) until(ctx context.Context, t0 time.Time, bound time.Duration,
 // runningAt is nil when ec's status, for generation gen or later, says
 // Running with size ready members.
 func runningAt(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, gen int64, size int32) error {
-	got, err := fetchCluster(ctx, ec)
+	got, err := fw.FetchCluster(ctx, ec)
 	switch {
 	case err != nil:
 		return err
@@ -384,7 +261,7 @@ func (tr *tracker) added(t0 time.Time) []memberTiming {
 	out := make([]memberTiming, 0, len(ms))
 	from := t0
 	for _, m := range ms {
-		mt := memberTiming{Member: m.Name, ID: hexID(m.ID), From: from.Sub(t0).Seconds(), Listed: since(t0, m.Listed), Answered: since(t0, m.Answered), Promoted: since(t0, m.Voter), Done: since(t0, m.Healthy)}
+		mt := memberTiming{Member: m.Name, ID: etcd.HexID(m.ID), From: from.Sub(t0).Seconds(), Listed: since(t0, m.Listed), Answered: since(t0, m.Answered), Promoted: since(t0, m.Voter), Done: since(t0, m.Healthy)}
 		if !m.Healthy.IsZero() {
 			mt.Seconds = seconds(m.Healthy.Sub(from))
 		}
@@ -410,7 +287,7 @@ func (tr *tracker) removed(t0 time.Time) []memberTiming {
 	out := make([]memberTiming, 0, len(ms))
 	from := t0
 	for _, m := range ms {
-		out = append(out, memberTiming{Member: m.Name, ID: hexID(m.ID), From: from.Sub(t0).Seconds(), Done: since(t0, m.Gone), Seconds: seconds(m.Gone.Sub(from))})
+		out = append(out, memberTiming{Member: m.Name, ID: etcd.HexID(m.ID), From: from.Sub(t0).Seconds(), Done: since(t0, m.Gone), Seconds: seconds(m.Gone.Sub(from))})
 		from = m.Gone
 	}
 	return out

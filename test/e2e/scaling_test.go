@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 const (
@@ -31,8 +32,8 @@ func init() {
 
 // Every spec here runs a client that writes through the client Service
 // the whole time, and reads back every acknowledged write at the end.
-var _ = Describe("Scaling with a client writing", func() {
-	It("scales 1->3->5->3->1->3 without losing an acknowledged write", func(ctx SpecContext) {
+var _ = Describe("Scaling with a client writing", Label("scaling", "writer"), func() {
+	It("scales 1->3->5->3->1->3 without losing an acknowledged write", Label("slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "scale", "scale", 1)
 		for _, to := range []int32{3, 5, 3, 1, 3} {
 			By(scaleStepName(ctx, ec, to))
@@ -43,10 +44,15 @@ var _ = Describe("Scaling with a client writing", func() {
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("scales 3->7 in one edit, adding members one at a time", func(ctx SpecContext) {
+	It("scales 3->7 in one edit, adding members one at a time", Label("slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "scale7", "seven", 3)
 		s := scaleTo(ctx, ec, w, 7)
 		Expect(s.Added).To(HaveLen(4), "added members")
+		// One at a time: a learner is added only once the previous one
+		// was promoted, so no look sees two learners.
+		for _, l := range s.Looks {
+			Expect(l.Learners).To(BeNumerically("<=", 1), "learners in etcd's member list at %s", l.At.Format("15:04:05.000"))
+		}
 		expectConverged(ctx, ec, w, 7)
 	}, SpecTimeout(scalingSpecTimeout))
 
@@ -55,29 +61,37 @@ var _ = Describe("Scaling with a client writing", func() {
 	// (3.6 and later send a snapshot, and the member waits 7 s: see README).
 	// But 3.5 refuses the next add until every voter, the one just
 	// promoted included, has been connected for 5 s.
-	It("scales an etcd 3.5 cluster 3->6, whose new members join from the raft log", func(ctx SpecContext) {
+	It("scales an etcd 3.5 cluster 3->6, whose new members join from the raft log", Label("etcd35", "slow"), func(ctx SpecContext) {
 		ec, _, w := runningWithWriter(ctx, "etcd35", "v35", 3, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Version = etcd35Version })
 		scaleTo(ctx, ec, w, 6)
 		expectConverged(ctx, ec, w, 6)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("scales 3->1 while the highest ordinal leads", func(ctx SpecContext) {
+	It("scales 3->1 while the highest ordinal leads, moving leadership off it before removing it", Label("leader"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "leaderdown", "lead", 3)
 
 		By("moving leadership to ordinal 2")
 		moveStart := time.Now()
-		moveLeader(ctx, t, t.podName(2))
-		st := expectHealthy(ctx, t)
-		Expect(st.leader().Pod).To(Equal(t.podName(2)), "the leader before the scale-down")
+		moveLeader(ctx, t, t.PodName(2))
+		st := fw.ExpectHealthy(ctx, t)
+		Expect(st.Leader().Pod).To(Equal(t.PodName(2)), "the leader before the scale-down")
+		highest := st.Leader().ID()
 		// The scaling step is measured from a writer that flows again: a
 		// stall the spec's own leader move caused is not the step's.
-		w.awaitAckAfter(ctx, time.Now())
+		w.AwaitAckAfter(ctx, time.Now())
 
 		By("scaling to 1")
 		s := scaleTo(ctx, ec, w, 1)
-		gap := w.gapIn(moveStart, time.Now()).Seconds()
+		gap := w.GapIn(moveStart, time.Now()).Seconds()
 		recordMeasurement(writeGapLeaderScaleDown, &gap, scaleBound)
 		Expect(s.Removed).To(HaveLen(2), "removed members")
+		// The operator hands leadership away before it removes the
+		// leader: at the last look that still listed ordinal 2, the
+		// members named another leader.
+		last, listed := framework.LastListed(s.Looks, highest)
+		Expect(listed).To(BeTrue(), "ordinal 2 (%x) in the tracker's looks", highest)
+		Expect(last.Leaders).NotTo(BeEmpty(), "leaders named at %s, the last look listing ordinal 2", last.At.Format("15:04:05.000"))
+		Expect(last.Leaders).NotTo(HaveKey(highest), "ordinal 2 still led at %s, the last look before it was removed", last.At.Format("15:04:05.000"))
 		expectConverged(ctx, ec, w, 1)
 	}, SpecTimeout(scalingSpecTimeout))
 
@@ -89,9 +103,9 @@ var _ = Describe("Scaling with a client writing", func() {
 	// refuses it). The operator deletes the claim and waits for both to go
 	// before adding the member. Holding the claims with a finalizer until
 	// the old pods are gone makes that race happen every time.
-	It("scales up right after a scale-down, while the removed members' claims are still being deleted", func(ctx SpecContext) {
+	It("scales up right after a scale-down, while the removed members' claims are still being deleted", Label("claims"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "downup", "downup", 3)
-		pods, err := t.livePods(ctx)
+		pods, err := fw.LivePods(ctx, t)
 		Expect(err).NotTo(HaveOccurred())
 		release := holdClaims(ctx, t, 1, 2)
 		scaleTo(ctx, ec, w, 1)
@@ -99,7 +113,7 @@ var _ = Describe("Scaling with a client writing", func() {
 		By("scaling back to 3 at once, then letting the old claims go once their pods are gone")
 		t0 := time.Now()
 		Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = 3 })).To(Succeed())
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(ctx, func() ([]string, error) {
 			return podsStillThere(ctx, t, pods[1:])
@@ -122,7 +136,7 @@ const holdFinalizer = "e2e.etcd.io/hold"
 func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
 	change := func(ctx context.Context, hold bool) error {
 		for _, o := range ordinals {
-			key := client.ObjectKey{Namespace: t.Namespace, Name: "data-" + t.podName(o)}
+			key := client.ObjectKey{Namespace: t.Namespace, Name: t.Claim(t.PodName(o))}
 			err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 				c := &corev1.PersistentVolumeClaim{}
 				if err := k8s.Get(ctx, key, c); err != nil {
@@ -148,12 +162,12 @@ func holdClaims(ctx context.Context, t target, ordinals ...int) func() {
 
 // podsStillThere names the pods among old that still exist, terminating or not.
 func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, error) {
-	list := &corev1.PodList{}
-	if err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.podLabels()); err != nil {
+	pods, err := fw.Pods(ctx, t)
+	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, p := range list.Items {
+	for _, p := range pods {
 		for _, o := range old {
 			if p.UID == o.UID {
 				out = append(out, p.Name)
@@ -165,7 +179,7 @@ func podsStillThere(ctx context.Context, t target, old []corev1.Pod) ([]string, 
 
 // scaleStepName says which step runs next.
 func scaleStepName(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, to int32) string {
-	got, err := fetchCluster(ctx, ec)
+	got, err := fw.FetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
 	return fmt.Sprintf("scaling %d -> %d", got.Spec.Size, to)
 }
@@ -178,18 +192,18 @@ var errMoved = errors.New("leadership asked to move, not yet seen moved")
 // member names pod's member as leader.
 func moveLeader(ctx context.Context, t target, pod string) {
 	Eventually(ctx, func() error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
-		if err := st.healthy(t.Size); err != nil {
+		if err := st.Healthy(t.Size); err != nil {
 			return err
 		}
-		to, leader := st.member(pod), st.leader()
+		to, leader := st.Member(pod), st.Leader()
 		if leader.Pod == pod {
 			return nil
 		}
-		c, err := newEtcdClient(leader.endpoint())
+		c, err := fw.Dialer.New(leader.Endpoint())
 		if err != nil {
 			return err
 		}
@@ -212,14 +226,14 @@ func expectConverged(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, w *write
 	t.Size = size
 	finishWriter(ctx, t, w)
 	expectRunning(ctx, ec, statusBound)
-	st := expectHealthy(ctx, t)
+	st := fw.ExpectHealthy(ctx, t)
 	Expect(st.Members).To(HaveLen(size))
 	if storageType(ec) != etcdv1alpha1.StoragePersistentVolume {
 		return
 	}
 	want := map[string]bool{}
 	for i := range size {
-		want["data-"+t.podName(i)] = true
+		want[t.Claim(t.PodName(i))] = true
 	}
 	Eventually(ctx, func() (map[string]bool, error) {
 		claims, err := allClaims(ctx, t)

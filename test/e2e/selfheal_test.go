@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 // opKillBound bounds convergence after the operator is killed: its new pod
@@ -26,8 +28,8 @@ const operatorBackBound = 2 * time.Minute
 
 // Every spec here runs a client that writes through the client Service
 // the whole time, and reads back every acknowledged write at the end.
-var _ = Describe("Self-healing with a client writing", func() {
-	It("converges when the operator is killed right after a member add and right after a member remove", func(ctx SpecContext) {
+var _ = Describe("Self-healing with a client writing", Label("selfheal", "writer"), func() {
+	It("converges when the operator is killed right after a member add and right after a member remove", Label("disruptive", "operator-kill", "slow"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "opkillscale", "opk", 3)
 
 		By("scaling 3->5 and killing the operator as soon as a learner is listed")
@@ -46,8 +48,8 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectOperatorLeading(ctx, operatorBackBound)
 	}, SpecTimeout(scalingSpecTimeout))
 
-	It("replaces a member whose claim was deleted while quorum holds", func(ctx SpecContext) {
-		r := newReplacement(ctx, "wiped", "heal", func(st clusterState, t target) memberState { return st.member(t.podName(2)) })
+	It("replaces a member whose claim was deleted while quorum holds", Label("claims"), func(ctx SpecContext) {
+		r := newReplacement(ctx, "wiped", "heal", func(st clusterState, t target) memberState { return st.Member(t.PodName(2)) })
 
 		By("deleting the claim of " + r.victim.Pod + ", then its pod (the claim waits for the pod)")
 		Expect(k8s.Delete(ctx, r.claim)).To(Succeed())
@@ -62,7 +64,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// data, then stops on the leader's first heartbeat (its raft log is
 	// gone). Restarted on that data once the member is replaced, it would
 	// never be the new member: the replacement needs fresh storage.
-	It("replaces a member whose claim was deleted while reconciliation was paused", func(ctx SpecContext) {
+	It("replaces a member whose claim was deleted while reconciliation was paused", Label("claims", "paused"), func(ctx SpecContext) {
 		r := newReplacement(ctx, "pausedwipe", "pw", firstFollower)
 		ns, victim := r.ec.Namespace, r.victim
 		setPaused(ctx, r.ec, true)
@@ -75,7 +77,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		}).WithTimeout(time.Minute).WithPolling(pollInterval).Should(BeEmpty(), "etcd in a new pod %s", victim.Pod)
 		// Paused, the operator leaves the old member listed meanwhile.
 		Consistently(ctx, func() ([]uint64, error) {
-			list, err := memberList(ctx, r.before.leader().endpoint())
+			list, err := fw.Dialer.MemberList(ctx, r.before.Leader().Endpoint())
 			ids := make([]uint64, 0, len(list))
 			for _, m := range list {
 				ids = append(ids, m.ID)
@@ -94,11 +96,11 @@ var _ = Describe("Self-healing with a client writing", func() {
 	// stops again. The operator adds the pod back as a new member and
 	// gives it fresh storage (a new claim), which also finishes a
 	// replacement cut short between its remove and its add.
-	It("re-adds a member removed by hand as a new member on fresh storage", func(ctx SpecContext) {
+	It("re-adds a member removed by hand as a new member on fresh storage", Label("claims"), func(ctx SpecContext) {
 		r := newReplacement(ctx, "removed", "rm", firstFollower)
 
 		By("removing the member of " + r.victim.Pod + " with clientv3, as an admin would")
-		c, err := newEtcdClient(r.before.leader().endpoint())
+		c, err := fw.Dialer.New(r.before.Leader().Endpoint())
 		Expect(err).NotTo(HaveOccurred())
 		defer func() { _ = c.Close() }()
 		var t0 time.Time
@@ -114,11 +116,11 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectConverged(ctx, r.ec, r.w, 3)
 	}, SpecTimeout(specTimeout))
 
-	It("recovers when two of three pods are deleted at once, with the same members and all data", func(ctx SpecContext) {
+	It("recovers when two of three pods are deleted at once, with the same members and all data", Label("quorum"), func(ctx SpecContext) {
 		ec, t, w := runningWithWriter(ctx, "twopods", "two", 3)
 		ns := ec.Namespace
-		before := expectHealthy(ctx, t)
-		victims := []string{before.leader().Pod, before.followers()[0].Pod}
+		before := fw.ExpectHealthy(ctx, t)
+		victims := []string{before.Leader().Pod, before.Followers()[0].Pod}
 
 		By(fmt.Sprintf("deleting %v (the leader and a follower) at once", victims))
 		t0 := time.Now()
@@ -128,7 +130,7 @@ var _ = Describe("Self-healing with a client writing", func() {
 		secs, after, err := awaitRecovered(ctx, t, t0, recoveryBound, podUIDs(before, victims...), nil)
 		recordMeasurement(recoverTwoPodsPV, secs, recoveryBound)
 		Expect(err).NotTo(HaveOccurred(), "two pods deleted: cluster not healthy again")
-		Expect(after.idsByPod()).To(Equal(before.idsByPod()), "member IDs by pod")
+		Expect(after.IDsByPod()).To(Equal(before.IDsByPod()), "member IDs by pod")
 		Expect(after.Members[0].Status.Header.ClusterId).To(Equal(before.Members[0].Status.Header.ClusterId), "cluster ID")
 		// Quorum was lost for a while: the phase may go through Failed and
 		// Recovering before Running.
@@ -136,42 +138,42 @@ var _ = Describe("Self-healing with a client writing", func() {
 		expectConverged(ctx, ec, w, 3)
 	}, SpecTimeout(specTimeout))
 
-	It("creates a cluster as fast while another cluster's members hang", func(ctx SpecContext) {
-		ns := newNamespace(ctx, "frozen")
+	It("creates and runs a cluster while another cluster's members hang, and reports both creation times", Label("disruptive"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "frozen")
 
 		By("creating cluster C while nothing is broken")
 		ecC := newEtcdCluster(ns, "normal", 3)
 		secsC := createTimed(ctx, ecC, createNothingBroken)
 		tC := targetOf(ecC)
 		expectRunning(ctx, ecC, statusBound)
-		w := startWriter(ctx, tC, "normal")
+		w := fw.StartWriter(ctx, tC, "normal")
 
 		By("creating cluster A and stopping its etcd processes")
 		ecA := newEtcdCluster(ns, "hung", 3)
 		createTimed(ctx, ecA, "")
 		tA := targetOf(ecA)
-		stA := expectHealthy(ctx, tA)
+		stA := fw.ExpectHealthy(ctx, tA)
 		f := freezeCluster(ctx, tA)
-		Eventually(ctx, func() error { return allSilent(ctx, stA) }).
+		Eventually(ctx, func() error { return fw.Dialer.AllSilent(ctx, stA) }).
 			WithTimeout(30*time.Second).WithPolling(pollInterval).Should(Succeed(), "A's members still answer")
 		// The operator has seen A broken once its status counts no ready member.
 		Eventually(ctx, func() (int32, error) {
-			got, err := fetchCluster(ctx, ecA)
+			got, err := fw.FetchCluster(ctx, ecA)
 			return got.Status.ReadyMembers, err
 		}).WithTimeout(time.Minute).WithPolling(500*time.Millisecond).Should(BeZero(), "A's readyMembers")
 
 		By("creating cluster B while A hangs")
 		ecB := newEtcdCluster(ns, "other", 3)
 		secsB := createTimed(ctx, ecB, createOtherFrozen)
-		GinkgoWriter.Printf("apply -> Running: %s with nothing broken, %s while another cluster hangs\n", formatSeconds(secsC), formatSeconds(secsB))
+		GinkgoWriter.Printf("apply -> Running: %s with nothing broken, %s while another cluster hangs\n", framework.FormatSeconds(secsC), framework.FormatSeconds(secsB))
 		expectRunning(ctx, ecB, statusBound)
-		expectHealthy(ctx, targetOf(ecB))
+		fw.ExpectHealthy(ctx, targetOf(ecB))
 		expectConverged(ctx, ecC, w, 3)
 
 		By("thawing A: it comes back on its own")
 		f.thaw()
 		expectRunning(ctx, ecA, recoveryBound)
-		expectHealthy(ctx, tA)
+		fw.ExpectHealthy(ctx, tA)
 	}, SpecTimeout(specTimeout))
 })
 
@@ -179,8 +181,8 @@ var _ = Describe("Self-healing with a client writing", func() {
 // through t's members and force-deletes the operator's pod as soon as
 // killAt(the number of listed members) is true; it returns the kill time.
 func killOperatorWhen(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, t target, to int32, killAt func(listed int) bool) time.Time {
-	st := expectHealthy(ctx, t)
-	c, err := newAppClient(st.endpoints()...)
+	st := fw.ExpectHealthy(ctx, t)
+	c, err := fw.Dialer.NewApp(st.Endpoints()...)
 	Expect(err).NotTo(HaveOccurred())
 	defer func() { _ = c.Close() }()
 	old := map[types.UID]bool{}
@@ -208,7 +210,7 @@ func killOperatorWhen(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, t targe
 func converge(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32, killed time.Time, key string) {
 	t := targetOf(ec)
 	t.Size = int(size)
-	got, err := fetchCluster(ctx, ec)
+	got, err := fw.FetchCluster(ctx, ec)
 	Expect(err).NotTo(HaveOccurred())
 	secs, err := measure(ctx, killed, opKillBound, healthyAndRunning(ec, t, got.Generation))
 	recordMeasurement(key, secs, opKillBound)
@@ -219,11 +221,11 @@ func converge(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, size int32, kil
 // and ec reporting Running for generation gen with that many ready.
 func healthyAndRunning(ec *etcdv1alpha1.EtcdCluster, t target, gen int64) func(context.Context) error {
 	return func(ctx context.Context) error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
-		if err := st.healthy(t.Size); err != nil {
+		if err := st.Healthy(t.Size); err != nil {
 			return err
 		}
 		return runningAt(ctx, ec, gen, int32(t.Size))
@@ -259,14 +261,14 @@ type replacement struct {
 
 func newReplacement(ctx context.Context, nsPrefix, name string, pick func(clusterState, target) memberState) replacement {
 	ec, t, w := runningWithWriter(ctx, nsPrefix, name, 3)
-	r := replacement{ec: ec, t: t, w: w, before: expectHealthy(ctx, t)}
-	r.kvs, _ = putKeys(ctx, r.before.endpoints(), "before", 5)
+	r := replacement{ec: ec, t: t, w: w, before: fw.ExpectHealthy(ctx, t)}
+	r.kvs, _ = fw.Dialer.PutKeys(ctx, r.before.Endpoints(), "before", 5)
 	r.victim = pick(r.before, t)
-	r.claim = memberClaim(ctx, ec.Namespace, r.victim.Pod)
+	r.claim = memberClaim(ctx, t, r.victim.Pod)
 	return r
 }
 
-func firstFollower(st clusterState, _ target) memberState { return st.followers()[0] }
+func firstFollower(st clusterState, _ target) memberState { return st.Followers()[0] }
 
 // expectNewMember waits from t0 for a new member in the victim's place (in
 // a new pod when newPod), records the time under key, and checks that the
@@ -280,13 +282,13 @@ func (r replacement) expectNewMember(ctx context.Context, t0 time.Time, newPod b
 
 // expectFreshClaim checks that the victim's pod runs on a new claim.
 func (r replacement) expectFreshClaim(ctx context.Context) {
-	Expect(memberClaim(ctx, r.ec.Namespace, r.victim.Pod).UID).NotTo(Equal(r.claim.UID), "a fresh claim for %s", r.victim.Pod)
+	Expect(memberClaim(ctx, r.t, r.victim.Pod).UID).NotTo(Equal(r.claim.UID), "a fresh claim for %s", r.victim.Pod)
 }
 
 // memberClaim is the claim of a member's pod.
-func memberClaim(ctx context.Context, ns, pod string) *corev1.PersistentVolumeClaim {
+func memberClaim(ctx context.Context, t target, pod string) *corev1.PersistentVolumeClaim {
 	claim := &corev1.PersistentVolumeClaim{}
-	Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "data-" + pod}, claim)).To(Succeed())
+	Expect(k8s.Get(ctx, types.NamespacedName{Namespace: t.Namespace, Name: t.Claim(pod)}, claim)).To(Succeed())
 	return claim
 }
 
@@ -295,19 +297,19 @@ func memberClaim(ctx context.Context, ns, pod string) *corev1.PersistentVolumeCl
 func awaitNewMember(ctx context.Context, t target, t0 time.Time, victim memberState, newPod bool) (*float64, clusterState, error) {
 	var after clusterState
 	secs, err := measure(ctx, t0, recoveryBound, func(ctx context.Context) error {
-		st, err := t.observe(ctx)
+		st, err := fw.Observe(ctx, t)
 		if err != nil {
 			return err
 		}
 		after = st
-		m := st.member(victim.Pod)
+		m := st.Member(victim.Pod)
 		switch {
 		case newPod && (m.PodUID == "" || m.PodUID == victim.PodUID):
 			return fmt.Errorf("pod %s not recreated yet", victim.Pod)
 		case m.ID() == victim.ID():
 			return fmt.Errorf("%s still answers as the old member %x", victim.Pod, victim.ID())
 		}
-		return st.healthy(t.Size)
+		return st.Healthy(t.Size)
 	})
 	return secs, after, err
 }
@@ -318,7 +320,7 @@ func setPaused(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, paused bool) {
 	By(fmt.Sprintf("setting %s/%s paused=%v", ec.Namespace, ec.Name, paused))
 	Expect(updateCluster(ctx, ec, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Paused = paused })).To(Succeed())
 	Eventually(ctx, func(g Gomega) {
-		got, err := fetchCluster(ctx, ec)
+		got, err := fw.FetchCluster(ctx, ec)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
 	}).WithTimeout(statusBound).WithPolling(pollInterval).Should(Succeed(), "%s/%s paused=%v observed", ec.Namespace, ec.Name, paused)
@@ -337,7 +339,7 @@ func etcdStartedAgain(ctx context.Context, ns string, victim memberState) (strin
 		return "the old pod is still there", nil
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
-		if cs.Name == "etcd" && (cs.State.Running != nil || cs.RestartCount > 0) {
+		if cs.Name == resources.EtcdContainer && (cs.State.Running != nil || cs.RestartCount > 0) {
 			return "", nil
 		}
 	}
@@ -347,11 +349,11 @@ func etcdStartedAgain(ctx context.Context, ns string, victim memberState) (strin
 // expectReplaced checks that only victim's member changed and that the
 // new one holds kvs.
 func expectReplaced(ctx context.Context, before, after clusterState, victim memberState, kvs map[string]string) {
-	Expect(after.member(victim.Pod).ID()).NotTo(Equal(victim.ID()), "a new member ID for %s", victim.Pod)
+	Expect(after.Member(victim.Pod).ID()).NotTo(Equal(victim.ID()), "a new member ID for %s", victim.Pod)
 	for _, m := range before.Members {
 		if m.Pod != victim.Pod {
-			Expect(after.member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
+			Expect(after.Member(m.Pod).ID()).To(Equal(m.ID()), "%s keeps its member ID", m.Pod)
 		}
 	}
-	expectData(ctx, after.member(victim.Pod).endpoint(), kvs)
+	fw.Dialer.ExpectData(ctx, after.Member(victim.Pod).Endpoint(), kvs)
 }

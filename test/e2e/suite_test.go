@@ -1,7 +1,7 @@
 //go:build e2e
 
 // Package e2e runs the operator, deployed from config/default, in the real
-// single-node Kubernetes of hack/local-cluster, and checks what it does on
+// Kubernetes of hack/local-cluster (a topology of test/e2e/framework), and checks what it does on
 // etcd itself through clientv3 (the host reaches pod IPs directly). It also
 // measures the floor, the chart installed by helm without the operator, and
 // writes the timings of both to _output/e2e-timings.json.
@@ -18,57 +18,42 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
-// localNode is the only node of hack/local-cluster: the suite refuses any
-// other cluster, since it kills the operator and creates namespaces.
-const localNode = "local-node"
-
 var (
+	// fw is the shared framework (test/e2e/framework); k8s and clientset
+	// are its clients.
+	fw        *framework.Framework
 	k8s       client.Client
 	clientset kubernetes.Interface
 	repoRoot  string
-	timings   = newTimingBook()
 )
 
 func TestE2E(t *testing.T) {
-	if os.Getenv("KUBECONFIG") == "" {
-		t.Fatal("KUBECONFIG is not set: the end-to-end suite runs against hack/local-cluster through make test-e2e")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "etcd operator end-to-end")
+	framework.RunSuite(t, "etcd operator end-to-end", "the end-to-end suite runs against hack/local-cluster through make test-e2e")
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	repoRoot, err = filepath.Abs(filepath.Join("..", ".."))
+	repoRoot, err = framework.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 
-	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
-	Expect(err).NotTo(HaveOccurred())
 	// The suite polls the API server every 100-200 ms while it measures.
-	cfg.QPS, cfg.Burst = 100, 200
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(etcdv1alpha1.AddToScheme(scheme))
-	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	// Connect asks the cluster for its topology and refuses one it does
+	// not know: the suite kills the operator and creates namespaces.
+	fw, err = framework.Connect(ctx, os.Getenv("KUBECONFIG"), 100, 200)
 	Expect(err).NotTo(HaveOccurred())
-	clientset, err = kubernetes.NewForConfig(cfg)
+	fw.OperatorNamespace = operatorNamespace
+	fw.ArtifactsDir = filepath.Join(repoRoot, "_output", "e2e-artifacts")
+	fw.SuiteLabel = "e2e.etcd.etcd.io/suite"
+	k8s, clientset = fw.K8s, fw.Clientset
+	nodes, err := fw.Topology.Nodes(ctx)
 	Expect(err).NotTo(HaveOccurred())
-
-	nodes := &corev1.NodeList{}
-	Expect(k8s.List(ctx, nodes)).To(Succeed())
-	Expect(nodes.Items).To(HaveLen(1), "the suite runs only against hack/local-cluster")
-	Expect(nodes.Items[0].Name).To(Equal(localNode), "the suite runs only against hack/local-cluster")
+	GinkgoWriter.Printf("topology: %s, %d node(s)\n", fw.Topology.Name(), len(nodes))
 
 	By("waiting for the operator Deployment to be available")
 	expectOperatorAvailable(ctx, 3*time.Minute)
@@ -80,7 +65,7 @@ var _ = AfterSuite(func() {
 		return
 	}
 	path := filepath.Join(repoRoot, "_output", "e2e-timings.json")
-	Expect(timings.writeJSON(path)).To(Succeed())
-	timings.printTable(os.Stdout)
+	Expect(timings.WriteJSON(path)).To(Succeed())
+	timings.PrintTable(os.Stdout)
 	_, _ = os.Stdout.WriteString("timings written to " + path + "\n")
 })

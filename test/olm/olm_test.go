@@ -14,7 +14,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
 const (
@@ -39,8 +39,7 @@ const (
 	sampleFile      = "config/samples/etcd_v1alpha1_etcdcluster_3.yaml"
 	// The operator that config/default deployed, and the Deployment that the CSV makes.
 	defaultNamespace   = "etcd-operator-system"
-	operatorDeployment = "etcd-operator-controller-manager"
-	operatorLease      = "etcd-operator.etcd.io" // cmd/main.go LeaderElectionID
+	operatorDeployment = framework.OperatorDeployment
 	poll               = 500 * time.Millisecond
 )
 
@@ -50,12 +49,12 @@ var (
 	csvGVK           = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "ClusterServiceVersion"}
 	installPlanGVK   = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1alpha1", Kind: "InstallPlan"}
 	operatorGroupGVK = schema.GroupVersionKind{Group: "operators.coreos.com", Version: "v1", Kind: "OperatorGroup"}
-	operatorPodLabel = client.MatchingLabels{"control-plane": "controller-manager"}
+	operatorPodLabel = framework.OperatorPodLabels
 )
 
 func csvName(version string) string { return packageName + ".v" + version }
 
-var _ = Describe("the operator installed through OLM", Ordered, func() {
+var _ = Describe("the operator installed through OLM", Ordered, Label("olm", "slow"), func() {
 	var (
 		sample *etcdv1alpha1.EtcdCluster
 		before etcdState
@@ -91,11 +90,11 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 
 	AfterEach(func(ctx SpecContext) {
 		if CurrentSpecReport().Failed() {
-			dumpDiagnostics(ctx)
+			dumpDiagnostics(ctx, CurrentSpecReport().StartTime)
 		}
 	})
 
-	It("installs "+csvName(fromVersion)+" from the catalog through a Subscription", func(ctx SpecContext) {
+	It("installs "+csvName(fromVersion)+" from the catalog through a Subscription", Label("install"), func(ctx SpecContext) {
 		t0 := time.Now()
 		Expect(k8s.Create(ctx, newObject(subscriptionGVK, olmNamespace, packageName, map[string]any{
 			"channel":             "alpha",
@@ -117,7 +116,7 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 		Expect(targets).To(Equal([]string{""}), "an AllNamespaces OperatorGroup")
 	}, NodeTimeout(8*time.Minute))
 
-	It("runs the 3-member sample EtcdCluster", func(ctx SpecContext) {
+	It("runs the 3-member sample EtcdCluster", Label("smoke"), func(ctx SpecContext) {
 		raw, err := os.ReadFile(filepath.Join(repoRoot, sampleFile))
 		Expect(err).NotTo(HaveOccurred())
 		sample = &etcdv1alpha1.EtcdCluster{}
@@ -145,7 +144,7 @@ var _ = Describe("the operator installed through OLM", Ordered, func() {
 		_, _ = fmt.Fprintf(GinkgoWriter, "etcd: %s\n", before)
 	}, NodeTimeout(7*time.Minute))
 
-	It("upgrades to "+csvName(toVersion)+" and leaves the EtcdCluster untouched", func(ctx SpecContext) {
+	It("upgrades to "+csvName(toVersion)+" and leaves the EtcdCluster untouched", Label("upgrade"), func(ctx SpecContext) {
 		oldPod := expectOperatorLeading(ctx, time.Minute)
 
 		// Watch the EtcdCluster through the whole upgrade: any other phase, fewer
@@ -256,19 +255,8 @@ func waitInstalled(ctx context.Context, csv string, bound time.Duration) {
 func expectOperatorLeading(ctx context.Context, bound time.Duration) corev1.Pod {
 	var pod corev1.Pod
 	Eventually(ctx, func(g Gomega) {
-		d := &appsv1.Deployment{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: olmNamespace, Name: operatorDeployment}, d)).To(Succeed())
-		g.Expect(d.Status.ObservedGeneration).To(Equal(d.Generation))
-		g.Expect(d.Status.UpdatedReplicas).To(Equal(*d.Spec.Replicas))
-		g.Expect(d.Status.AvailableReplicas).To(Equal(*d.Spec.Replicas))
-		pods := &corev1.PodList{}
-		g.Expect(k8s.List(ctx, pods, client.InNamespace(olmNamespace), operatorPodLabel)).To(Succeed())
-		g.Expect(pods.Items).To(HaveLen(1), "one operator pod")
-		pod = pods.Items[0]
-		lease := &coordinationv1.Lease{}
-		g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: olmNamespace, Name: operatorLease}, lease)).To(Succeed())
-		g.Expect(lease.Spec.HolderIdentity).NotTo(BeNil())
-		g.Expect(*lease.Spec.HolderIdentity).To(HavePrefix(pod.Name+"_"), "lease holder")
+		fw.OperatorAvailable(ctx, g, olmNamespace)
+		pod = fw.OperatorLeads(ctx, g, olmNamespace)
 	}).WithTimeout(bound).WithPolling(poll).Should(Succeed(), "the OLM-installed operator leads")
 	return pod
 }
@@ -276,19 +264,9 @@ func expectOperatorLeading(ctx context.Context, bound time.Duration) corev1.Pod 
 // --- the EtcdCluster ----------------------------------------------------------------------
 
 func fetchCluster(ctx context.Context, g Gomega, ec *etcdv1alpha1.EtcdCluster) *etcdv1alpha1.EtcdCluster {
-	got := &etcdv1alpha1.EtcdCluster{}
-	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(ec), got)).To(Succeed())
+	got, err := fw.FetchCluster(ctx, ec)
+	g.Expect(err).NotTo(HaveOccurred())
 	return got
-}
-
-func memberPods(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) ([]corev1.Pod, error) {
-	list := &corev1.PodList{}
-	if err := k8s.List(ctx, list, client.InNamespace(ec.Namespace),
-		client.MatchingLabels{"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": ec.Name}); err != nil {
-		return nil, err
-	}
-	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
-	return list.Items, nil
 }
 
 // watchUntouched polls ec until ctx ends and then sends what it saw change
@@ -317,7 +295,7 @@ func watchUntouched(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, before et
 					note("readyMembers %d", got.Status.ReadyMembers)
 				}
 			}
-			if pods, err := memberPods(ctx, ec); err == nil {
+			if pods, err := fw.Pods(ctx, framework.TargetOf(ec)); err == nil {
 				for _, p := range pods {
 					if uid, ok := before.PodUIDs[p.Name]; !ok || uid != p.UID {
 						note("pod %s has UID %s (was %s)", p.Name, p.UID, uid)
@@ -388,6 +366,8 @@ func setReplicas(ctx context.Context, key client.ObjectKey, n int32) {
 }
 
 // recreateNamespace creates ns, after deleting what a previous run left.
+// The sample's namespace is a test namespace, with the framework's Pod
+// Security labels (restricted); the operator's is not.
 func recreateNamespace(ctx context.Context, name string) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := k8s.Get(ctx, client.ObjectKeyFromObject(ns), ns); err == nil {
@@ -397,15 +377,15 @@ func recreateNamespace(ctx context.Context, name string) {
 		}
 		deleteNamespace(ctx, name)
 	}
-	Expect(k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}})).To(Succeed())
+	created := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if name == sampleNamespace {
+		created = fw.TestNamespace(name)
+	}
+	Expect(k8s.Create(ctx, created)).To(Succeed())
 }
 
 func deleteNamespace(ctx context.Context, name string) {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	Expect(client.IgnoreNotFound(k8s.Delete(ctx, ns))).To(Succeed())
-	Eventually(ctx, func() bool {
-		return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}))
-	}).WithTimeout(3*time.Minute).WithPolling(poll).Should(BeTrue(), "namespace %s deleted", name)
+	fw.DeleteNamespace(ctx, name, 3*time.Minute)
 }
 
 // removeSample deletes the EtcdCluster while its operator still runs (it holds a
@@ -465,9 +445,10 @@ func removeOLMObjects(ctx context.Context) {
 	}).WithTimeout(2 * time.Minute).WithPolling(poll).Should(Succeed())
 }
 
-// dumpDiagnostics prints what explains a failure: OLM's objects, the pods and
-// events of both namespaces, the EtcdCluster.
-func dumpDiagnostics(ctx context.Context) {
+// dumpDiagnostics prints what explains a failure: OLM's objects and the
+// pods of its namespace, then the framework's diagnostics of the sample's
+// namespace (the EtcdCluster, pods, events, etcd and operator logs).
+func dumpDiagnostics(ctx context.Context, since time.Time) {
 	w := GinkgoWriter
 	_, _ = fmt.Fprintln(w, "===== diagnostics")
 	for _, gvk := range []schema.GroupVersionKind{catalogSourceGVK, subscriptionGVK, installPlanGVK, csvGVK} {
@@ -482,51 +463,27 @@ func dumpDiagnostics(ctx context.Context) {
 			_, _ = fmt.Fprintf(w, "--- %s %s status:\n%s", gvk.Kind, u.GetName(), status)
 		}
 	}
-	for _, ns := range []string{olmNamespace, sampleNamespace} {
-		_, _ = fmt.Fprintln(w, podStates(ctx, ns, nil))
-		events := &corev1.EventList{}
-		if err := k8s.List(ctx, events, client.InNamespace(ns)); err == nil {
-			for _, e := range events.Items {
-				_, _ = fmt.Fprintf(w, "event %s/%s %s %s: %s\n", ns, e.InvolvedObject.Name, e.Type, e.Reason, e.Message)
-			}
+	_, _ = fmt.Fprintln(w, podStates(ctx, olmNamespace, nil))
+	events := &corev1.EventList{}
+	if err := k8s.List(ctx, events, client.InNamespace(olmNamespace)); err == nil {
+		for _, e := range events.Items {
+			_, _ = fmt.Fprintf(w, "event %s/%s %s %s: %s\n", olmNamespace, e.InvolvedObject.Name, e.Type, e.Reason, e.Message)
 		}
 	}
-	ecs := &etcdv1alpha1.EtcdClusterList{}
-	if err := k8s.List(ctx, ecs, client.InNamespace(sampleNamespace)); err == nil {
-		for _, ec := range ecs.Items {
-			status, _ := yaml.Marshal(ec.Status)
-			_, _ = fmt.Fprintf(w, "--- EtcdCluster %s status:\n%s", ec.Name, status)
-		}
-	}
+	fw.DumpDiagnostics(ctx, sampleNamespace, since)
 }
 
-// podStates is one line per pod of ns matching labels, with its containers' states.
+// podStates is one line per pod of ns matching labels.
 func podStates(ctx context.Context, ns string, labels client.MatchingLabels) string {
 	pods := &corev1.PodList{}
 	if err := k8s.List(ctx, pods, client.InNamespace(ns), labels); err != nil {
 		return err.Error()
 	}
-	var lines []string
+	lines := make([]string, 0, len(pods.Items))
 	for _, p := range pods.Items {
-		var states []string
-		for _, c := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
-			states = append(states, fmt.Sprintf("%s ready=%v restarts=%d %s", c.Name, c.Ready, c.RestartCount, containerState(c.State)))
-		}
-		lines = append(lines, fmt.Sprintf("pod %s/%s %s: %s", ns, p.Name, p.Status.Phase, strings.Join(states, "; ")))
+		lines = append(lines, framework.PodLine(p))
 	}
 	return strings.Join(lines, "\n")
-}
-
-func containerState(s corev1.ContainerState) string {
-	switch {
-	case s.Waiting != nil:
-		return "waiting " + s.Waiting.Reason + " " + s.Waiting.Message
-	case s.Terminated != nil:
-		return fmt.Sprintf("terminated %s (%d) %s", s.Terminated.Reason, s.Terminated.ExitCode, s.Terminated.Message)
-	case s.Running != nil:
-		return "running"
-	}
-	return ""
 }
 
 // report prints a timing line both to the spec's output and as a report entry.

@@ -29,21 +29,14 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
-// localNode is the only node of hack/local-cluster: the suite refuses any
-// other cluster, since it scales the operator down and installs OLM.
-const localNode = "local-node"
-
 var (
+	// fw is the framework shared with test/e2e; k8s is its client.
+	fw       *framework.Framework
 	k8s      client.Client
 	repoRoot string
 	// published is what hack/olm/publish.sh pushed: the operator image and,
@@ -59,31 +52,22 @@ type publication struct {
 }
 
 func TestOLM(t *testing.T) {
-	if os.Getenv("KUBECONFIG") == "" {
-		t.Fatal("KUBECONFIG is not set: the OLM suite runs against hack/local-cluster through make test-olm")
-	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, "etcd operator through OLM")
+	framework.RunSuite(t, "etcd operator through OLM", "the OLM suite runs against hack/local-cluster through make test-olm")
 }
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	var err error
-	repoRoot, err = filepath.Abs(filepath.Join("..", ".."))
+	repoRoot, err = framework.RepoRoot()
 	Expect(err).NotTo(HaveOccurred())
 
-	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	// Connect asks the cluster for its topology and refuses one it does
+	// not know: the suite scales the operator down and installs OLM.
+	fw, err = framework.Connect(ctx, os.Getenv("KUBECONFIG"), 50, 100)
 	Expect(err).NotTo(HaveOccurred())
-	cfg.QPS, cfg.Burst = 50, 100
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(etcdv1alpha1.AddToScheme(scheme))
-	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
-
-	nodes := &corev1.NodeList{}
-	Expect(k8s.List(ctx, nodes)).To(Succeed())
-	Expect(nodes.Items).To(HaveLen(1), "the suite runs only against hack/local-cluster")
-	Expect(nodes.Items[0].Name).To(Equal(localNode), "the suite runs only against hack/local-cluster")
+	// The diagnostics read the OLM-installed operator's log.
+	fw.OperatorNamespace = olmNamespace
+	k8s = fw.K8s
+	_, _ = fmt.Fprintf(GinkgoWriter, "topology: %s\n", fw.Topology.Name())
 
 	By("installing OLM (hack/olm/install.sh; seconds when it is there)")
 	t0 := time.Now()
