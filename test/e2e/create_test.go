@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
@@ -88,7 +88,7 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	g.Expect(s.ObservedGeneration).To(Equal(ec.Generation))
 	g.Expect(s.ReadyMembers).To(Equal(ec.Spec.Size))
 	g.Expect(s.CurrentVersion).To(Equal(etcdVersion))
-	g.Expect(s.ClusterID).To(Equal(etcd.HexID(st.Members[0].Status.Header.ClusterId)))
+	g.Expect(s.ClusterID).To(Equal(etcdstate.HexID(st.Members[0].Status.Header.ClusterId)))
 	for cond, want := range map[string]metav1.ConditionStatus{
 		etcdv1alpha1.ConditionAvailable:   metav1.ConditionTrue,
 		etcdv1alpha1.ConditionProgressing: metav1.ConditionFalse,
@@ -102,7 +102,7 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	// etcd's member list, ID by name, as in status.members.
 	listed := map[string]string{}
 	for _, m := range st.List {
-		listed[m.Name] = etcd.HexID(m.ID)
+		listed[m.Name] = etcdstate.HexID(m.ID)
 	}
 	reported := map[string]string{}
 	for _, m := range s.Members {
@@ -112,7 +112,7 @@ func expectStatusMatches(g Gomega, ec *etcdv1alpha1.EtcdCluster, st clusterState
 	for _, m := range s.Members {
 		e := st.Member(m.Name)
 		g.Expect(e.Status).NotTo(BeNil(), "status names %s, which is not a live pod", m.Name)
-		g.Expect(m.ID).To(Equal(etcd.HexID(e.ID())), "%s: ID", m.Name)
+		g.Expect(m.ID).To(Equal(etcdstate.HexID(e.ID())), "%s: ID", m.Name)
 		g.Expect(m.Leader).To(Equal(e.ID() == e.Status.Leader), "%s: leader flag, etcd's leader is %x", m.Name, e.Status.Leader)
 		g.Expect(m.Healthy).To(BeTrue(), "%s: healthy", m.Name)
 		g.Expect(m.Learner).To(BeFalse(), "%s: learner", m.Name)

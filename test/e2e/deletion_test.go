@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -77,15 +75,4 @@ func allClaims(ctx context.Context, t target) ([]corev1.PersistentVolumeClaim, e
 	list := &corev1.PersistentVolumeClaimList{}
 	err := k8s.List(ctx, list, client.InNamespace(t.Namespace), t.PodLabels())
 	return list.Items, err
-}
-
-// allSilent is nil when none of the members in st answers a Status call.
-func allSilent(ctx context.Context, st clusterState) error {
-	var errs []error
-	for _, m := range st.Members {
-		if _, err := fw.Dialer.Status(ctx, m.IP); err == nil {
-			errs = append(errs, fmt.Errorf("%s at %s still answers", m.Pod, m.IP))
-		}
-	}
-	return errors.Join(errs...)
 }

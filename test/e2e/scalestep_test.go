@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
@@ -261,7 +261,7 @@ func (tr *tracker) added(t0 time.Time) []memberTiming {
 	out := make([]memberTiming, 0, len(ms))
 	from := t0
 	for _, m := range ms {
-		mt := memberTiming{Member: m.Name, ID: etcd.HexID(m.ID), From: from.Sub(t0).Seconds(), Listed: since(t0, m.Listed), Answered: since(t0, m.Answered), Promoted: since(t0, m.Voter), Done: since(t0, m.Healthy)}
+		mt := memberTiming{Member: m.Name, ID: etcdstate.HexID(m.ID), From: from.Sub(t0).Seconds(), Listed: since(t0, m.Listed), Answered: since(t0, m.Answered), Promoted: since(t0, m.Voter), Done: since(t0, m.Healthy)}
 		if !m.Healthy.IsZero() {
 			mt.Seconds = seconds(m.Healthy.Sub(from))
 		}
@@ -287,7 +287,7 @@ func (tr *tracker) removed(t0 time.Time) []memberTiming {
 	out := make([]memberTiming, 0, len(ms))
 	from := t0
 	for _, m := range ms {
-		out = append(out, memberTiming{Member: m.Name, ID: etcd.HexID(m.ID), From: from.Sub(t0).Seconds(), Done: since(t0, m.Gone), Seconds: seconds(m.Gone.Sub(from))})
+		out = append(out, memberTiming{Member: m.Name, ID: etcdstate.HexID(m.ID), From: from.Sub(t0).Seconds(), Done: since(t0, m.Gone), Seconds: seconds(m.Gone.Sub(from))})
 		from = m.Gone
 	}
 	return out

@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
 )
 
@@ -55,7 +55,7 @@ func observeEtcd(ctx context.Context, ec *etcdv1alpha1.EtcdCluster) (etcdState, 
 		st.StatusIDs[m.Name] = m.ID
 	}
 	for pod, id := range st.MemberIDs {
-		if st.StatusIDs[pod] != etcd.HexID(id) {
+		if st.StatusIDs[pod] != etcdstate.HexID(id) {
 			return st, fmt.Errorf("status says member %s is %q, etcd says %x", pod, st.StatusIDs[pod], id)
 		}
 	}

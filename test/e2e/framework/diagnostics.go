@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,7 +49,7 @@ type titled struct{ title, text string }
 func (f *Framework) DumpDiagnostics(ctx context.Context, ns string, since time.Time) {
 	d := f.collect(ctx, ns, since)
 	full, digest := d.full(), d.digest()
-	GinkgoWriter.Print(digest + full)
+	ginkgo.GinkgoWriter.Print(digest + full)
 	if f.ArtifactsDir == "" {
 		return
 	}

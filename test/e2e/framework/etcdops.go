@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -23,13 +23,13 @@ const (
 // them with the revision of the last write.
 func (d Dialer) PutKeys(ctx context.Context, endpoints []string, prefix string, n int) (map[string]string, int64) {
 	c, err := d.New(endpoints...)
-	Expect(err).NotTo(HaveOccurred())
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	defer func() { _ = c.Close() }()
 	kvs := map[string]string{}
 	var rev int64
 	for i := range n {
 		k, v := fmt.Sprintf("/e2e/%s/%d", prefix, i), fmt.Sprintf("value-%d-%d", i, time.Now().UnixNano())
-		Eventually(ctx, func() error {
+		gomega.Eventually(ctx, func() error {
 			cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			resp, err := c.Put(cctx, k, v)
@@ -37,7 +37,7 @@ func (d Dialer) PutKeys(ctx context.Context, endpoints []string, prefix string, 
 				rev = resp.Header.Revision
 			}
 			return err
-		}).WithTimeout(20*time.Second).WithPolling(200*time.Millisecond).Should(Succeed(), "put %s", k)
+		}).WithTimeout(20*time.Second).WithPolling(200*time.Millisecond).Should(gomega.Succeed(), "put %s", k)
 		kvs[k] = v
 	}
 	return kvs, rev
@@ -111,19 +111,19 @@ func (d Dialer) AllSilent(ctx context.Context, st ClusterState) error {
 // healthy and returns what they said.
 func (f *Framework) ExpectHealthy(ctx context.Context, t Target) ClusterState {
 	var st ClusterState
-	Eventually(ctx, func() error {
+	gomega.Eventually(ctx, func() error {
 		var err error
 		if st, err = f.Observe(ctx, t); err != nil {
 			return err
 		}
 		return st.Healthy(t.Size)
-	}).WithTimeout(HealthyBound).WithPolling(PollInterval).Should(Succeed(), "%s/%s: %d healthy members", t.Namespace, t.Instance, t.Size)
+	}).WithTimeout(HealthyBound).WithPolling(PollInterval).Should(gomega.Succeed(), "%s/%s: %d healthy members", t.Namespace, t.Instance, t.Size)
 	return st
 }
 
 // ExpectData checks that the member at endpoint holds kvs itself.
 func (d Dialer) ExpectData(ctx context.Context, endpoint string, kvs map[string]string) {
-	Eventually(ctx, func() (map[string]string, error) {
+	gomega.Eventually(ctx, func() (map[string]string, error) {
 		return d.LocalValues(ctx, endpoint, kvs)
-	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(Equal(kvs), "data of the member at %s", endpoint)
+	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(gomega.Equal(kvs), "data of the member at %s", endpoint)
 }

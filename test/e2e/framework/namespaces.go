@@ -8,8 +8,8 @@ import (
 	"maps"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -43,16 +43,16 @@ func (f *Framework) TestNamespace(name string) *corev1.Namespace {
 // spec first dumps what happened in it.
 func (f *Framework) NewNamespace(ctx context.Context, prefix string) string {
 	name := fmt.Sprintf("e2e-%s-%s", prefix, utilrand.String(5))
-	Expect(f.K8s.Create(ctx, f.TestNamespace(name))).To(Succeed())
+	gomega.Expect(f.K8s.Create(ctx, f.TestNamespace(name))).To(gomega.Succeed())
 	started := time.Now()
-	DeferCleanup(func(ctx SpecContext) {
+	ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
 		f.DeleteNamespace(ctx, name, NamespaceGoneBound)
-	}, NodeTimeout(NamespaceGoneBound+30*time.Second))
-	DeferCleanup(func(ctx SpecContext) {
-		if CurrentSpecReport().Failed() {
+	}, ginkgo.NodeTimeout(NamespaceGoneBound+30*time.Second))
+	ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
+		if ginkgo.CurrentSpecReport().Failed() {
 			f.DumpDiagnostics(ctx, name, started)
 		}
-	}, NodeTimeout(time.Minute))
+	}, ginkgo.NodeTimeout(time.Minute))
 	return name
 }
 
@@ -60,8 +60,8 @@ func (f *Framework) NewNamespace(ctx context.Context, prefix string) string {
 // waits (at most bound) until it is gone.
 func (f *Framework) DeleteNamespace(ctx context.Context, name string, bound time.Duration) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-	Expect(client.IgnoreNotFound(f.K8s.Delete(ctx, ns))).To(Succeed())
-	Eventually(ctx, func() bool {
+	gomega.Expect(client.IgnoreNotFound(f.K8s.Delete(ctx, ns))).To(gomega.Succeed())
+	gomega.Eventually(ctx, func() bool {
 		return apierrors.IsNotFound(f.K8s.Get(ctx, client.ObjectKeyFromObject(ns), &corev1.Namespace{}))
-	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(BeTrue(), "namespace %s is not gone", name)
+	}).WithTimeout(bound).WithPolling(500*time.Millisecond).Should(gomega.BeTrue(), "namespace %s is not gone", name)
 }

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 )
 
 // RunSuite runs a suite's specs against the cluster that KUBECONFIG
@@ -17,8 +17,8 @@ func RunSuite(t *testing.T, description, how string) {
 	if os.Getenv("KUBECONFIG") == "" {
 		t.Fatalf("KUBECONFIG is not set: %s", how)
 	}
-	RegisterFailHandler(Fail)
-	RunSpecs(t, description)
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(t, description)
 }
 
 // RepoRoot is the repository's root, two levels above a suite's directory.

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
-	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
@@ -103,5 +103,5 @@ func (t Target) MemberName(m *pb.Member) string {
 			return pod
 		}
 	}
-	return etcd.HexID(m.ID)
+	return etcdstate.HexID(m.ID)
 }

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 )
 
 // The two sides of the comparison.
@@ -111,7 +111,7 @@ func (b *Timings) Record(side, key, description string, secs *float64, bound tim
 		m = &Metric{Description: description}
 		b.sides[side][key] = m
 	}
-	m.Samples = append(m.Samples, Sample{Spec: CurrentSpecReport().FullText(), Seconds: secs, Bound: bound.Seconds()})
+	m.Samples = append(m.Samples, Sample{Spec: ginkgo.CurrentSpecReport().FullText(), Seconds: secs, Bound: bound.Seconds()})
 	var values []float64
 	m.Failures = 0
 	for _, s := range m.Samples {
@@ -130,7 +130,7 @@ func (b *Timings) Record(side, key, description string, secs *float64, bound tim
 		}
 		m.Median, m.Min, m.Max = &med, &values[0], &values[len(values)-1]
 	}
-	GinkgoWriter.Printf("timing %s %s: %s\n", side, key, FormatSeconds(secs))
+	ginkgo.GinkgoWriter.Printf("timing %s %s: %s\n", side, key, FormatSeconds(secs))
 }
 
 func (b *Timings) snapshot() TimingsFile {

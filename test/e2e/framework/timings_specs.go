@@ -3,7 +3,7 @@
 package framework
 
 import (
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 )
 
 // SpecRecord is what one spec with a continuous writer measured.
@@ -114,7 +114,7 @@ func (b *Timings) Spec(change func(*SpecRecord)) {
 }
 
 func (b *Timings) spec() *SpecRecord {
-	name := CurrentSpecReport().FullText()
+	name := ginkgo.CurrentSpecReport().FullText()
 	if r, ok := b.specs[name]; ok {
 		return r
 	}

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -103,16 +103,16 @@ func gapIn(acks []Ack, end, from, to time.Time) time.Duration {
 // if the spec did not stop it.
 func (f *Framework) StartWriter(ctx context.Context, t Target, prefix string) *Writer {
 	c, err := f.Dialer.NewApp(f.ClientServiceURL(ctx, t))
-	Expect(err).NotTo(HaveOccurred())
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	wctx, cancel := context.WithCancel(context.Background())
 	w := &Writer{prefix: fmt.Sprintf("/e2e-writer/%s/", prefix), client: c, cancel: cancel, done: make(chan struct{})}
 	go w.run(wctx)
-	DeferCleanup(func() { w.Stop() })
-	Eventually(ctx, func() int {
+	ginkgo.DeferCleanup(func() { w.Stop() })
+	gomega.Eventually(ctx, func() int {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return len(w.acks)
-	}).WithTimeout(30*time.Second).WithPolling(50*time.Millisecond).Should(BeNumerically(">", 0), "the writer's first acknowledged write")
+	}).WithTimeout(30*time.Second).WithPolling(50*time.Millisecond).Should(gomega.BeNumerically(">", 0), "the writer's first acknowledged write")
 	return w
 }
 
@@ -170,7 +170,7 @@ func (w *Writer) Stop() WriteReport {
 		}
 	}
 	w.report = &r
-	GinkgoWriter.Printf("writer %s: %d attempts, %d acknowledged, %d failed (last error: %v), longest gap %s ending %s\n",
+	ginkgo.GinkgoWriter.Printf("writer %s: %d attempts, %d acknowledged, %d failed (last error: %v), longest gap %s ending %s\n",
 		r.Prefix, r.Attempts, r.Acknowledged, r.Failed, r.LastErr, r.GapMax, r.GapMaxEnd.Format("15:04:05.000"))
 	return r
 }
@@ -178,11 +178,11 @@ func (w *Writer) Stop() WriteReport {
 // AwaitAckAfter waits until the writer has a write acknowledged after t:
 // the application writes again after a disturbance the spec made itself.
 func (w *Writer) AwaitAckAfter(ctx context.Context, t time.Time) {
-	Eventually(ctx, func() bool {
+	gomega.Eventually(ctx, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return len(w.acks) > 0 && w.acks[len(w.acks)-1].At.After(t)
-	}).WithTimeout(30*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "a write acknowledged after %s", t.Format("15:04:05.000"))
+	}).WithTimeout(30*time.Second).WithPolling(20*time.Millisecond).Should(gomega.BeTrue(), "a write acknowledged after %s", t.Format("15:04:05.000"))
 }
 
 // FailuresIn are the failed Puts that ended within [from, to], as
@@ -214,7 +214,7 @@ func (w *Writer) GapIn(from, to time.Time) time.Duration {
 // ClientServiceURL is the client URL of t's client Service at its ClusterIP.
 func (f *Framework) ClientServiceURL(ctx context.Context, t Target) string {
 	svc := &corev1.Service{}
-	Expect(f.K8s.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Resources().ClientService()}, svc)).To(Succeed())
-	Expect(svc.Spec.ClusterIP).NotTo(BeEmpty())
+	gomega.Expect(f.K8s.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Resources().ClientService()}, svc)).To(gomega.Succeed())
+	gomega.Expect(svc.Spec.ClusterIP).NotTo(gomega.BeEmpty())
 	return f.Dialer.URL(svc.Spec.ClusterIP)
 }

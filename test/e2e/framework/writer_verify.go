@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -21,12 +21,12 @@ func (d Dialer) LostWrites(ctx context.Context, endpoints []string, r WriteRepor
 	}
 	defer func() { _ = c.Close() }()
 	var stored map[string]string
-	err = InterceptGomegaFailure(func() {
-		Eventually(ctx, func() error {
+	err = gomega.InterceptGomegaFailure(func() {
+		gomega.Eventually(ctx, func() error {
 			var err error
 			stored, err = readPrefix(ctx, c, r.Prefix)
 			return err
-		}).WithTimeout(verifyBound).WithPolling(500 * time.Millisecond).Should(Succeed())
+		}).WithTimeout(verifyBound).WithPolling(500 * time.Millisecond).Should(gomega.Succeed())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s back: %w", r.Prefix, err)
