@@ -3,7 +3,11 @@
 #   make demo   bring up a local Kubernetes, deploy the operator, create a 3-member EtcdCluster
 #   make test   unit and integration (envtest) tests
 
-IMG ?= etcd-operator:v0.1.0
+# The operator image, fully qualified: an unqualified name would resolve to docker.io on
+# a real cluster. `make image` builds and imports it into the local cluster under this name.
+IMG ?= quay.io/etcd-operator/etcd-operator:v0.1.0
+# The default etcd image (the CRD's default repository and version), listed in the CSV's
+# relatedImages with IMG so that mirroring tools copy both.
 ETCD_IMG ?= quay.io/coreos/etcd:v3.7.3
 export GOFLAGS ?= -buildvcs=false
 SHELL := /usr/bin/env bash -o pipefail
@@ -119,17 +123,22 @@ BUNDLE_CREATED_AT ?= 2026-11-27T00:00:00Z
 # plugin chain. The bundle commands need only the Go one (it reads the API markers).
 OPERATOR_SDK_GO = $(OPERATOR_SDK) --plugins go.kubebuilder.io/v4
 
-# IMG becomes the Deployment's image (an images entry in config/manifests) and the CSV's
-# containerImage annotation.
+# IMG becomes the Deployment's image (an images entry in config/manifests, keyed by the
+# name config/manager gives it) and the CSV's containerImage annotation; IMG and ETCD_IMG
+# are the CSV's relatedImages (operator-sdk would only take them from RELATED_IMAGE_* env
+# vars of the Deployment, which the operator does not read).
 .PHONY: bundle
 bundle: generate $(KUSTOMIZE) $(OPERATOR_SDK) ## Regenerate the OLM bundle (bundle/, bundle.Dockerfile) for IMG.
 	$(OPERATOR_SDK_GO) generate kustomize manifests -q
-	cd config/manifests && $(KUSTOMIZE) edit set image etcd-operator=$(IMG)
+	cd config/manifests && $(KUSTOMIZE) edit set image quay.io/etcd-operator/etcd-operator=$(IMG)
 	$(KUSTOMIZE) build config/manifests | $(OPERATOR_SDK_GO) generate bundle -q --overwrite \
 		--version $(BUNDLE_VERSION) --package $(BUNDLE_PACKAGE) \
 		--channels $(BUNDLE_CHANNELS) --default-channel $(BUNDLE_DEFAULT_CHANNEL)
 	sed -i -E -e 's|^(    createdAt: ).*|\1"$(BUNDLE_CREATED_AT)"|' -e 's|^(    containerImage: ).*|\1$(IMG)|' \
+		-e '/^  version: /i\  relatedImages:\n  - image: $(IMG)\n    name: etcd-operator\n  - image: $(ETCD_IMG)\n    name: etcd' \
 		bundle/manifests/$(BUNDLE_PACKAGE).clusterserviceversion.yaml
+	@[[ $$(grep -c '^  relatedImages:' bundle/manifests/$(BUNDLE_PACKAGE).clusterserviceversion.yaml) == 1 ]] \
+		|| { echo "bundle: the CSV must have one spec.relatedImages" >&2; exit 1; }
 
 .PHONY: bundle-validate
 bundle-validate: $(OPERATOR_SDK) ## Validate bundle/ with the operatorframework suite; warnings fail too.

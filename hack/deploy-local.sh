@@ -12,7 +12,7 @@ step "local Kubernetes (the first run builds Kubernetes, etcd and CoreDNS from s
 hack/local-cluster/up.sh
 eval "$(hack/local-cluster/env.sh)"
 
-step "operator image ${IMG:=etcd-operator:v0.1.0}"
+step "operator image ${IMG:=quay.io/etcd-operator/etcd-operator:v0.1.0}"
 hack/operator-image.sh "${IMG}" >/dev/null
 
 step "deploy the operator (kustomize build config/default | kubectl apply)"

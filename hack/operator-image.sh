@@ -3,10 +3,10 @@
 # Dockerfile (the static manager, watches.yaml and the chart under /opt/helm),
 # and imports it into the local cluster.
 #
-#   hack/operator-image.sh [TAG]      default etcd-operator:v0.1.0
+#   hack/operator-image.sh [TAG]      default quay.io/etcd-operator/etcd-operator:v0.1.0
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tag=${1:-etcd-operator:v0.1.0}
+tag=${1:-quay.io/etcd-operator/etcd-operator:v0.1.0}
 stage=${repo}/_output/image/operator
 rm -rf "${stage}"
 mkdir -p "${stage}/opt/helm"

@@ -9,6 +9,7 @@ import (
 // EtcdClusterSpec is the desired state of an etcd cluster.
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).compareTo(semver(oldSelf.version)) >= 0",messageExpression="'etcd does not support downgrades: version cannot go from ' + oldSelf.version + ' to ' + self.version"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest patch of the next minor version first, not straight to ' + self.version"
+// +kubebuilder:validation:XValidation:rule="!has(self.imageDigest) || !has(oldSelf.imageDigest) || self.imageDigest != oldSelf.imageDigest || !has(self.version) || !has(oldSelf.version) || self.version == oldSelf.version",message="imageDigest pins the image of the old version: when changing version, set imageDigest to the new version's digest or remove it"
 type EtcdClusterSpec struct {
 	// Size is the number of etcd members, from 1 to 9. Odd sizes tolerate the
 	// same number of failures as the next even size and cost less: prefer 1, 3 or 5.
@@ -29,14 +30,29 @@ type EtcdClusterSpec struct {
 	Version string `json:"version,omitempty"`
 
 	// Repository is the container image repository of etcd. The image tag is
-	// always "v" followed by version, as in the official images.
+	// always "v" followed by version, as in the official images; to pin the
+	// image by digest, set imageDigest.
 	// +kubebuilder:default="quay.io/coreos/etcd"
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=255
-	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.matches(':[^/]*$')",message="repository must not carry a tag or digest: the tag comes from version"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.matches(':[^/]*$')",message="repository must not carry a tag or digest: the tag comes from version, a digest goes in imageDigest"
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Image Repository",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Repository string `json:"repository,omitempty"`
+
+	// ImageDigest pins the etcd image by content: when set, the members run
+	// repository@imageDigest (for example
+	// quay.io/coreos/etcd@sha256:<64 hex digits>) instead of the tag
+	// "v" + version, so that a moved or overwritten tag cannot change what
+	// runs. It must be the digest of the image of version: the operator
+	// still takes the etcd version (upgrade rules, probes) from version, and
+	// changing version while keeping the same digest is refused. Empty (the
+	// default) uses the tag.
+	// +kubebuilder:validation:MaxLength=71
+	// +kubebuilder:validation:XValidation:rule="self.matches('^sha256:[0-9a-f]{64}$')",message="imageDigest must be sha256: followed by 64 lowercase hexadecimal digits, as in the image's repository digest"
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Image Digest",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
+	ImageDigest string `json:"imageDigest,omitempty"`
 
 	// ImagePullPolicy of the etcd container.
 	// +kubebuilder:default=IfNotPresent

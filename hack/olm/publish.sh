@@ -8,8 +8,8 @@
 # The first VERSION must be bundle/'s own (its CSV's spec.version). Each later one is a
 # copy of bundle/ patched into a newer release that replaces the one before it: CSV
 # name etcd-operator.v<VERSION>, spec.version, spec.replaces, createdAt now (bundle/
-# itself is never modified). In every bundle the operator image (Deployment and containerImage) is the
-# pushed one, by digest. Catalog <VERSION> holds the bundles up to VERSION, in one
+# itself is never modified). In every bundle the operator image (Deployment, containerImage
+# and its relatedImages entry) is the pushed one, by digest. Catalog <VERSION> holds the bundles up to VERSION, in one
 # channel (bundle/'s default) where each replaces the previous, so that moving a
 # CatalogSource from catalog N to catalog N+1 is an upgrade.
 #
@@ -83,11 +83,11 @@ operator_tar=$(NO_IMPORT=1 "${repo}/hack/operator-image.sh" "${operator_tag}" | 
 [[ -f ${operator_tar} ]] || die "hack/operator-image.sh did not print an image tarball"
 crane push "${operator_tar}" "${operator_tag}" > /dev/null 2>&1 || die "crane push ${operator_tag} failed"
 # A label of its own, so that this image never has the same image ID (config digest) as
-# the identical build that hack/operator-image.sh imports as etcd-operator:v0.1.0 for
+# the identical build that hack/operator-image.sh imports as quay.io/etcd-operator/etcd-operator:v0.1.0 for
 # config/default. Otherwise, once the kubelet has pulled it from the registry, its
 # pull record (KubeletEnsureSecretPulledImages, policy NeverVerifyPreloadedImages)
 # covers that image ID for this registry's name only, and every later pod that runs
-# etcd-operator:v0.1.0 must "re-verify" by pulling from docker.io: ErrImagePull.
+# that name must "re-verify" by pulling from its registry: ErrImagePull.
 crane mutate "${operator_tag}" --label "io.etcd-operator.published-by=hack/olm/publish.sh" \
   -t "${operator_tag}" > /dev/null 2>&1 || die "crane mutate ${operator_tag} failed"
 operator_ref=$(ref_of "${operator_tag}")
@@ -110,6 +110,7 @@ for v in "${versions[@]}"; do
   mkdir -p "${dir}/tests" && cp -R bundle/tests/scorecard "${dir}/tests/"
   csv=${dir}/manifests/etcd-operator.clusterserviceversion.yaml
   sed -i -E -e "s|^( *image: )${base_image}\$|\\1${operator_ref}|" \
+    -e "s|^( *- image: )${base_image}\$|\\1${operator_ref}|" \
     -e "s|^( *containerImage: ).*\$|\\1${operator_ref}|" "${csv}"
   if [[ -n ${prev} ]]; then
     # A release of its own: createdAt is the time of this run (CSV annotations become the
@@ -122,7 +123,8 @@ for v in "${versions[@]}"; do
   grep -q "^  name: ${package}\\.v${v}\$" "${csv}" || die "${csv}: metadata.name not set to ${package}.v${v}"
   grep -q "^  version: ${v}\$" "${csv}" || die "${csv}: spec.version not set to ${v}"
   [[ -z ${prev} ]] || grep -q "^  replaces: ${package}\\.v${prev}\$" "${csv}" || die "${csv}: spec.replaces not set"
-  [[ $(grep -c "image: ${operator_ref}\$" "${csv}") == 1 ]] || die "${csv}: the operator image was not replaced"
+  [[ $(grep -c "^ *image: ${operator_ref}\$" "${csv}") == 1 ]] || die "${csv}: the operator image was not replaced"
+  [[ $(grep -c "^ *- image: ${operator_ref}\$" "${csv}") == 1 ]] || die "${csv}: the operator's relatedImages entry was not replaced"
   "${OPERATOR_SDK}" --plugins go.kubebuilder.io/v4 bundle validate "${dir}" > "${dir}.validate.log" 2>&1 \
     || { cat "${dir}.validate.log" >&2; die "operator-sdk bundle validate ${dir} failed"; }
 

@@ -28,6 +28,9 @@ var chartDir = filepath.Join("..", "..", "helm-charts", "etcd-cluster")
 
 const namespace = "prod"
 
+// testDigest is a well-formed image digest (not that of a real image).
+const testDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 func loadChart(tb testing.TB) *Renderer {
 	tb.Helper()
 	r, err := Load(chartDir)
@@ -99,6 +102,23 @@ var renderCases = []renderCase{
 		modify: func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Size = 5 },
 		m: values.Membership{Replicas: 4, State: values.StateExisting,
 			InitialMembers: []string{"demo-0", "demo-1", "demo-2", "demo-3"}},
+	},
+	{
+		// spec.resources replaces the chart's default requests: a limit
+		// alone must not be merged with default requests (which could
+		// exceed it); the API server then sets the requests to the limits.
+		name: "resources-limits-only",
+		modify: func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Resources = corev1.ResourceRequirements{
+				Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			}
+		},
+		m: values.Membership{Replicas: 3, State: values.StateNew},
+	},
+	{
+		name:   "image-digest",
+		modify: func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.ImageDigest = testDigest },
+		m:      values.Membership{Replicas: 3, State: values.StateNew},
 	},
 	{
 		name: "placement-resources",
@@ -312,6 +332,15 @@ func TestRenderContent(t *testing.T) {
 			if got := container(t, sts)["image"]; got != "quay.io/coreos/etcd:v3.7.3" {
 				t.Errorf("image = %v, want quay.io/coreos/etcd:v3.7.3", got)
 			}
+			// etcd never talks to the Kubernetes API: no token in its pods.
+			if got, ok, _ := unstructured.NestedBool(sts.Object, "spec", "template", "spec", "automountServiceAccountToken"); !ok || got {
+				t.Errorf("automountServiceAccountToken = %v (present %v), want false", got, ok)
+			}
+			// Default requests (no limits) so that members are not BestEffort.
+			wantRes := map[string]any{"requests": map[string]any{"cpu": "100m", "memory": "128Mi"}}
+			if res := container(t, sts)["resources"]; !reflect.DeepEqual(res, wantRes) {
+				t.Errorf("container resources = %v, want the default %v", res, wantRes)
+			}
 			// The operator's finalizer applies reclaimPolicy Delete; the
 			// StatefulSet's own policy would race the scheduler's binding.
 			if got := str(t, sts, "spec", "persistentVolumeClaimRetentionPolicy", "whenDeleted"); got != "Retain" {
@@ -364,6 +393,21 @@ func TestRenderContent(t *testing.T) {
 			}
 			if got := str(t, objs[3], "spec", "replicas"); got != "4" {
 				t.Errorf("replicas = %s, want 4 (the membership's, not spec.size)", got)
+			}
+		}},
+		{"resources-limits-only: spec.resources replaces the default requests", func(t *testing.T, objs []*unstructured.Unstructured) {
+			wantRes := map[string]any{"limits": map[string]any{"cpu": "50m", "memory": "64Mi"}}
+			if res := container(t, objs[3])["resources"]; !reflect.DeepEqual(res, wantRes) {
+				t.Errorf("container resources = %v, want exactly %v", res, wantRes)
+			}
+		}},
+		{"image-digest: the image is pinned by digest", func(t *testing.T, objs []*unstructured.Unstructured) {
+			if got, want := container(t, objs[3])["image"], "quay.io/coreos/etcd@"+testDigest; got != want {
+				t.Errorf("image = %v, want %v", got, want)
+			}
+			// The version still labels the objects and selects the probes.
+			if got := objs[3].GetLabels()["app.kubernetes.io/version"]; got != "3.7.3" {
+				t.Errorf("version label = %q, want 3.7.3", got)
 			}
 		}},
 		{"placement-resources: placement reaches the pod template", func(t *testing.T, objs []*unstructured.Unstructured) {
@@ -457,6 +501,10 @@ func TestRenderRejectsInvalidValues(t *testing.T) {
 		{"bad pull policy", func(v map[string]any) { v["image"].(map[string]any)["pullPolicy"] = "Sometimes" }, "pullPolicy"},
 		{"bad storage type", func(v map[string]any) { v["storage"].(map[string]any)["type"] = "HostPath" }, "type"},
 		{"bad version", func(v map[string]any) { v["version"] = "v3.7" }, "version"},
+		{"digest without algorithm", func(v map[string]any) {
+			v["image"].(map[string]any)["digest"] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		}, "digest"},
+		{"short digest", func(v map[string]any) { v["image"].(map[string]any)["digest"] = "sha256:0123" }, "digest"},
 		{"uppercase cluster name", func(v map[string]any) { v["clusterName"] = "Demo" }, "clusterName"},
 		{"duplicate initial members", func(v map[string]any) {
 			v["cluster"].(map[string]any)["initialMembers"] = []any{"demo-0", "demo-0"}

@@ -46,6 +46,7 @@ func For(ec *etcdv1alpha1.EtcdCluster, names resources.Cluster, m Membership) (m
 		"image": map[string]any{
 			"repository": spec.Repository,
 			"tag":        "v" + spec.Version,
+			"digest":     spec.ImageDigest,
 			"pullPolicy": string(spec.ImagePullPolicy),
 		},
 		"cluster": map[string]any{
@@ -53,7 +54,9 @@ func For(ec *etcdv1alpha1.EtcdCluster, names resources.Cluster, m Membership) (m
 			"token":          ec.Namespace + "-" + ec.Name + "-" + string(ec.UID),
 			"initialMembers": m.InitialMembers,
 		},
-		"storage":                   storage(spec.Storage),
+		"storage": storage(spec.Storage),
+		// Empty resources leave the chart's defaultResources (requests
+		// only); given ones replace them as a whole.
 		"resources":                 spec.Resources,
 		"podLabels":                 spec.Pod.Labels,
 		"podAnnotations":            spec.Pod.Annotations,

@@ -123,6 +123,26 @@ func TestFor(t *testing.T) {
 			},
 		},
 		{
+			name: "an image digest pins the image; the tag still follows version",
+			modify: func(ec *etcdv1alpha1.EtcdCluster) {
+				ec.Spec.ImageDigest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			},
+			m: Membership{Replicas: 3, State: StateNew},
+			want: func(v map[string]any) {
+				v["image"].(map[string]any)["digest"] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			},
+		},
+		{
+			name: "resources are passed as given (they replace the chart's default requests)",
+			modify: func(ec *etcdv1alpha1.EtcdCluster) {
+				ec.Spec.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+			},
+			m: Membership{Replicas: 3, State: StateNew},
+			want: func(v map[string]any) {
+				v["resources"] = map[string]any{"limits": map[string]any{"memory": "1Gi"}}
+			},
+		},
+		{
 			name: "empty dir storage with a class and retain",
 			modify: func(ec *etcdv1alpha1.EtcdCluster) {
 				size := resource.MustParse("512Mi")

@@ -22,11 +22,17 @@ Chart name and version, for the helm.sh/chart label.
 {{- end -}}
 
 {{/*
-Container image reference; the tag defaults to "v" + .Values.version.
+Container image reference: <repository>@<digest> when .Values.image.digest is
+set (the image pinned by content), else <repository>:<tag>, the tag
+defaulting to "v" + .Values.version.
 */}}
 {{- define "etcd-cluster.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- $tag := .Values.image.tag | default (printf "v%s" (trimPrefix "v" .Values.version)) -}}
 {{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
