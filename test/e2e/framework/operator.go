@@ -21,7 +21,7 @@ const (
 	OperatorLease = "etcd-operator.etcd.io"
 )
 
-// OperatorAvailable checks, within an gomega.Eventually, that the operator
+// OperatorAvailable checks, within an Eventually, that the operator
 // Deployment in ns runs its current pod template, available, with no
 // other pod left.
 func (f *Framework) OperatorAvailable(ctx context.Context, g gomega.Gomega, ns string) {
@@ -33,7 +33,7 @@ func (f *Framework) OperatorAvailable(ctx context.Context, g gomega.Gomega, ns s
 	g.Expect(d.Status.Replicas).To(gomega.Equal(*d.Spec.Replicas), "an old operator pod is still there")
 }
 
-// OperatorLeads checks, within an gomega.Eventually, that the operator in ns
+// OperatorLeads checks, within an Eventually, that the operator in ns
 // has a single pod and that it holds the leader-election lease; it
 // returns that pod.
 func (f *Framework) OperatorLeads(ctx context.Context, g gomega.Gomega, ns string) corev1.Pod {
