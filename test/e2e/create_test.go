@@ -50,6 +50,25 @@ var _ = Describe("Creating an EtcdCluster", Label("create"), func() {
 		Entry("3 members on EmptyDir, again", int32(3), true, SpecTimeout(specTimeout)),
 	)
 
+	// Every supported minor runs: 3.7 above, 3.5 in the scaling specs, 3.6 here.
+	It("runs an etcd 3.6 cluster and reports its version", Label("smoke", "etcd36"), func(ctx SpecContext) {
+		ns := fw.NewNamespace(ctx, "etcd36")
+		ec := newEtcdCluster(ns, "v36", 3)
+		ec.Spec.Version = etcd36Version
+		t := createCluster(ctx, ec)
+		st := fw.ExpectHealthy(ctx, t)
+		for _, m := range st.Members {
+			Expect(m.Status.Version).To(Equal(etcd36Version), m.Pod)
+		}
+		Eventually(ctx, func() (string, error) {
+			got, err := fw.FetchCluster(ctx, ec)
+			if err != nil {
+				return "", err
+			}
+			return got.Status.CurrentVersion, nil
+		}).WithTimeout(statusBound).WithPolling(time.Second).Should(Equal(etcd36Version))
+	}, SpecTimeout(specTimeout))
+
 	It("reports etcd's own truth in status", Label("smoke", "status"), func(ctx SpecContext) {
 		ns := fw.NewNamespace(ctx, "status")
 		ec := newEtcdCluster(ns, "truth", 3)

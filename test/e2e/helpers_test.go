@@ -30,6 +30,8 @@ const (
 	// etcd35Version is an etcd whose new members join from the raft log
 	// (hack/local-cluster builds its image).
 	etcd35Version = "3.5.21"
+	// etcd36Version is the 3.6 release the local cluster has an image of.
+	etcd36Version = "3.6.16"
 
 	// Bounds of the waits; every wait in the suite has one.
 	createBound       = 3 * time.Minute
