@@ -275,14 +275,10 @@ lc_net_check() {
   local conf=${LC_STATE}/cni/net.d/10-local-cluster.conflist
   [[ -f ${conf} ]] && ! grep -q '"ipMasq": false' "${conf}" && bad+=("${conf}: ipMasq is not false")
   [[ -f ${LC_STATE}/config/Corefile ]] && grep -qE '^\s*forward\b' "${LC_STATE}/config/Corefile" && bad+=("the Corefile has a forward")
-  local r
+  local r have
+  have=$(ip -4 route show table main proto "${LC_ROUTE_PROTO}" 2> /dev/null | while read -r r; do lc_route_key "${r}"; done)
   while read -r r; do
-    r=${r/ proto ${LC_ROUTE_PROTO}/}
-    # shellcheck disable=SC2086
-    case ${r} in
-      blackhole*) ip -4 route show table main type blackhole proto "${LC_ROUTE_PROTO}" | grep -q "^${r#blackhole }" || bad+=("missing route: blackhole ${r#blackhole }") ;;
-      *) ip -4 route show table main proto "${LC_ROUTE_PROTO}" dev "${LC_BRIDGE}" | grep -q "^${r%% *} " || bad+=("missing route: ${r}") ;;
-    esac
+    grep -qxF "$(lc_route_key "${r}")" <<< "${have}" || bad+=("missing route: ${r}")
   done < <(lc_routes)
   if ((${#bad[@]})); then
     for e in "${bad[@]}"; do lc_log "containment check: ${e}"; done
