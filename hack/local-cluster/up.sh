@@ -101,11 +101,16 @@ phase_start "leftovers"
 # names another state dir, or they predate the marker), or, with none of ours running,
 # anything of a local cluster on the machine (a cluster that died).
 foreign=()
-for pid in $(lc_find_procs); do
-  tr '\0' '\n' < "/proc/${pid}/environ" 2> /dev/null | grep -qxF "${LC_OWNER_ENV}_STATE=${LC_STATE}" || foreign+=("${pid}")
-done
 any_ours=0
 for c in "${LC_COMPONENTS[@]}"; do lc_running "${c}" && any_ours=1; done
+for pid in $(lc_find_procs); do
+  tr '\0' '\n' < "/proc/${pid}/environ" 2> /dev/null | grep -qxF "${LC_OWNER_ENV}_STATE=${LC_STATE}" && continue
+  # Shims on the socket of our running containerd are ours, whatever their environment.
+  if lc_running containerd && tr '\0' ' ' < "/proc/${pid}/cmdline" 2> /dev/null | grep -qF -- "-address ${LC_CONTAINERD_SOCK} "; then
+    continue
+  fi
+  foreign+=("${pid}")
+done
 if ((${#foreign[@]})) || { ((any_ours == 0)) && [[ -n $(lc_leftovers) ]]; }; then
   lc_log "a local cluster that this checkout did not start, or its leftovers, is on this machine:"
   lc_leftovers | while read -r l; do lc_log "  ${l}"; done
