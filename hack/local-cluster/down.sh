@@ -199,6 +199,8 @@ if [[ -f ${B}/missing-paths ]]; then
     if [[ ${p} == /var/log/containers ]]; then
       find "${p}" -maxdepth 1 -type l -lname "${LC_DATA}/*" -delete 2> /dev/null || true
     fi
+    # /run/netns: ip netns and containerd bind-mount it onto itself.
+    if [[ -d ${p} ]] && mountpoint -q "${p}" && [[ -z $(ls -A "${p}") ]]; then umount "${p}" 2> /dev/null || true; fi
     find "${p}" -depth -type d -empty -delete 2> /dev/null || true
     [[ -e ${p} ]] && lc_log "note: ${p} did not exist before up.sh and is not empty; left in place"
   done < "${B}/missing-paths"
