@@ -184,8 +184,8 @@ lc_find_procs() {
     self+="${p} "
   done
   {
-    grep -lsFxz -- "${LC_OWNER_ENV}=${LC_DATA}" /proc/[0-9]*/environ | sed 's|/environ$| marker|'
-    grep -lsF -e "/_output/local-cluster/" -e "${LC_DATA}/" -e "${LC_RUN}/" /proc/[0-9]*/cmdline | sed 's|/cmdline$| cmdline|'
+    grep -lsFxz -- "${LC_OWNER_ENV}=${LC_DATA}" /proc/[0-9]*/environ | sed 's|/environ$| marker|' || true
+    grep -lsF -e "/_output/local-cluster/" -e "${LC_DATA}/" -e "${LC_RUN}/" /proc/[0-9]*/cmdline | sed 's|/cmdline$| cmdline|' || true
   } | while read -r f why; do
     pid=${f#/proc/}
     [[ ${self} == *" ${pid} "* ]] && continue
@@ -198,7 +198,7 @@ lc_find_procs() {
     if [[ ${exe} == "${LC_BIN}/"* || ${exe##*/} == containerd || ${cmd} == *"${LC_BIN}/kube-"* ]]; then
       echo "${pid}"
     fi
-  done | sort -un
+  done | sort -un || true
 }
 
 # lc_kill_procs PID...: TERM, then KILL after 5 s what is still alive.

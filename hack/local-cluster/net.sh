@@ -71,10 +71,10 @@ lc_ipt_down() {
     command -v "${cmd}" > /dev/null || continue
     for table in filter mangle nat raw; do
       ${cmd} -w -t "${table}" -S 2> /dev/null | grep -F -- "--comment ${LC_COMMENT}" | grep '^-A ' |
-        sed 's/^-A /-D /' | while read -r rule; do eval "${cmd} -w -t ${table} ${rule}" 2> /dev/null || true; done
+        sed 's/^-A /-D /' | while read -r rule; do eval "${cmd} -w -t ${table} ${rule}" 2> /dev/null || true; done || true
       for ch in $(${cmd} -w -t "${table}" -S 2> /dev/null | awk -v p="${LC_CHAIN_PREFIX}" '$1=="-N" && index($2, p)==1 {print $2}'); do
         ${cmd} -w -t "${table}" -S 2> /dev/null | grep -E -- "-j ${ch}( |$)" | sed 's/^-A /-D /' |
-          while read -r rule; do eval "${cmd} -w -t ${table} ${rule}" 2> /dev/null || true; done
+          while read -r rule; do eval "${cmd} -w -t ${table} ${rule}" 2> /dev/null || true; done || true
         ${cmd} -w -t "${table}" -F "${ch}" 2> /dev/null || true
         ${cmd} -w -t "${table}" -X "${ch}" 2> /dev/null || true
       done
@@ -94,7 +94,7 @@ EOF
 # blackhole routes of earlier versions (proto static, metric LC_BLACKHOLE_METRIC).
 lc_our_routes() {
   ip -4 route show table main proto "${LC_ROUTE_PROTO}" 2> /dev/null
-  ip -4 route show table main type blackhole 2> /dev/null | grep -E " metric ${LC_BLACKHOLE_METRIC}( |$)" | grep -v " proto ${LC_ROUTE_PROTO} "
+  ip -4 route show table main type blackhole 2> /dev/null | grep -E " metric ${LC_BLACKHOLE_METRIC}( |$)" | grep -v " proto ${LC_ROUTE_PROTO} " || true
 }
 lc_route_key() { # ROUTE: "blackhole DST" or "DST dev DEV"
   local w
@@ -107,7 +107,7 @@ lc_routes_down() {
   lc_our_routes | sort -u | while read -r r; do
     # shellcheck disable=SC2086
     ip route del ${r} 2> /dev/null || true
-  done
+  done || true
 }
 
 # lc_our_bridges: names of the bridges that carry our alias.
@@ -141,7 +141,7 @@ lc_net_up() {
     lc_routes | while read -r d; do lc_route_key "${d}"; done | grep -qxF "${key}" && continue
     # shellcheck disable=SC2086
     ip route del ${r} 2> /dev/null || true
-  done
+  done || true
   while read -r r; do
     # shellcheck disable=SC2086
     ip route replace ${r}
@@ -156,7 +156,7 @@ lc_range_conflicts() {
   ip -4 -o addr show 2> /dev/null | while read -r _ dev _ a _; do
     lc_bridge_is_ours "${dev}" && continue
     lc_cidr_overlap "${cidr}" "$(lc_cidr_net "${a}")" && echo "address ${a} on ${dev}"
-  done
+  done || true
   ip -4 route show table all 2> /dev/null | while read -r line; do
     [[ ${line} == *" proto ${LC_ROUTE_PROTO} "* || ${line} == *" proto ${LC_ROUTE_PROTO}" ]] && continue
     dev=$(awk '{for (i = 1; i < NF; i++) if ($i == "dev") print $(i+1)}' <<< "${line}")
@@ -166,7 +166,7 @@ lc_range_conflicts() {
     [[ ${dst} == default ]] && continue
     lc_cidr_valid "$(lc_cidr_net "${dst}")" 2> /dev/null || continue
     lc_cidr_overlap "${cidr}" "${dst}" && echo "route ${line}"
-  done
+  done || true
 }
 # lc_cidr_net A.B.C.D[/N]: the network of an address with its prefix.
 lc_cidr_net() {
@@ -178,7 +178,7 @@ lc_cidr_net() {
 # --- pod network namespaces ---------------------------------------------------------------
 # lc_ipam_ips: addresses that our CNI IPAM (host-local, under LC_DATA) has handed out.
 lc_ipam_ips() {
-  find "${LC_DATA}/cni-ipam" -mindepth 2 -maxdepth 2 -type f 2> /dev/null | awk -F/ '$NF ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/ {print $NF}'
+  find "${LC_DATA}/cni-ipam" -mindepth 2 -maxdepth 2 -type f 2> /dev/null | awk -F/ '$NF ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/ {print $NF}' || true
 }
 
 # lc_our_netns: the network namespaces of our pods: cni-* namespaces that hold the peer
@@ -187,7 +187,7 @@ lc_ipam_ips() {
 lc_our_netns() {
   local br ids=" " nets=("${LC_POD_CIDR}") ips ns id a
   for br in $(lc_our_bridges); do
-    ids+="$(ip -d -o link show master "${br}" 2> /dev/null | grep -o 'link-netnsid [0-9]*' | awk '{printf "%s ", $2}')"
+    ids+="$(ip -d -o link show master "${br}" 2> /dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "link-netnsid") printf "%s ", $(i+1)}')"
     for a in $(ip -4 -o addr show dev "${br}" 2> /dev/null | awk '{print $4}'); do nets+=("$(lc_cidr_net "${a}")"); done
   done
   ips=" $(lc_ipam_ips | tr '\n' ' ') "
@@ -200,7 +200,7 @@ lc_our_netns() {
       [[ ${ips} == *" ${a} "* ]] && { echo "${ns}"; continue 2; }
       for n in "${nets[@]}"; do lc_cidr_overlap "${n}" "${a}" && { echo "${ns}"; continue 3; }; done
     done
-  done
+  done || true
 }
 
 # lc_netns_down: kills what still runs in our pods' namespaces, deletes their veths and
@@ -242,7 +242,7 @@ lc_leftovers() {
   for cmd in iptables ip6tables; do
     command -v "${cmd}" > /dev/null || continue
     for t in filter mangle nat raw; do
-      p=$(${cmd} -w -t "${t}" -S 2> /dev/null | grep -cE -- "--comment ${LC_COMMENT}|^-N ${LC_CHAIN_PREFIX}")
+      p=$(${cmd} -w -t "${t}" -S 2> /dev/null | grep -cE -- "--comment ${LC_COMMENT}|^-N ${LC_CHAIN_PREFIX}" || true)
       ((p > 0)) && echo "${cmd} ${t}: ${p} rules/chains"
     done
   done
@@ -276,7 +276,7 @@ lc_net_check() {
   [[ -f ${conf} ]] && ! grep -q '"ipMasq": false' "${conf}" && bad+=("${conf}: ipMasq is not false")
   [[ -f ${LC_STATE}/config/Corefile ]] && grep -qE '^\s*forward\b' "${LC_STATE}/config/Corefile" && bad+=("the Corefile has a forward")
   local r have
-  have=$(ip -4 route show table main proto "${LC_ROUTE_PROTO}" 2> /dev/null | while read -r r; do lc_route_key "${r}"; done)
+  have=$(ip -4 route show table main proto "${LC_ROUTE_PROTO}" 2> /dev/null | while read -r r; do lc_route_key "${r}"; done || true)
   while read -r r; do
     grep -qxF "$(lc_route_key "${r}")" <<< "${have}" || bad+=("missing route: ${r}")
   done < <(lc_routes)
