@@ -26,7 +26,7 @@ step "etcdctl endpoint status --cluster, run inside the cluster"
 # the cluster domain); the demo still waits for what it reads rather than assume it.
 status() { "${KUBECTL}" exec -n default etcd-3-0 -c etcd -- /usr/local/bin/etcdctl endpoint status --cluster -w table; }
 t=$(date +%s)
-until out=$(status 2>&1) && [[ $(grep -c '| *http' <<< "${out}") -eq 3 ]]; do
+until out=$(status 2>&1) && [[ $(grep -c 'http://' <<< "${out}") -eq 3 ]]; do
   if (($(date +%s) - t >= 120)); then
     echo "etcdctl endpoint status --cluster did not succeed for 3 members in 120s:" >&2
     echo "${out}" >&2
