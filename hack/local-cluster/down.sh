@@ -190,6 +190,13 @@ if ((KEEP_DATA == 0)); then
   rm -rf "${LC_DATA}/etcd" "${LC_DATA}/kubelet" "${LC_DATA}/local-path" "${LC_DATA}/cni-ipam" \
     "${LC_DATA}/pod-logs" "${LC_DATA}/kubelet-plugins"
 fi
+# containerd's CNI result cache of our sandboxes (network "local-cluster", and the
+# loopback results of the same sandboxes).
+for f in /var/lib/cni/results/local-cluster-*; do
+  [[ -f ${f} ]] || continue
+  id=${f#/var/lib/cni/results/local-cluster-}; id=${id%-*}
+  rm -f "${f}" "/var/lib/cni/results/cni-loopback-${id}-lo"
+done
 if [[ -f ${B}/missing-paths ]]; then
   while read -r p; do
     [[ -e ${p} ]] || continue
