@@ -19,8 +19,23 @@ echo "Running $(($(date +%s) - applied))s after apply"
 
 step "kubectl get etcdcluster"
 "${KUBECTL}" get etcdcluster -n default -o wide
-step "etcdctl endpoint status, run inside the cluster"
-"${KUBECTL}" exec -n default etcd-3-0 -c etcd -- /usr/local/bin/etcdctl endpoint status --cluster -w table
+step "etcdctl endpoint status --cluster, run inside the cluster"
+# --cluster dials every member at the client URL it advertises (its DNS name under
+# the headless Service). Those names resolve once the pod has an address (the
+# Service publishes not-ready addresses, and CoreDNS caches no negative answers for
+# the cluster domain); the demo still waits for what it reads rather than assume it.
+status() { "${KUBECTL}" exec -n default etcd-3-0 -c etcd -- /usr/local/bin/etcdctl endpoint status --cluster -w table; }
+t=$(date +%s)
+until out=$(status 2>&1) && [[ $(grep -c 'http://' <<< "${out}") -eq 3 ]]; do
+  if (($(date +%s) - t >= 120)); then
+    echo "etcdctl endpoint status --cluster did not succeed for 3 members in 120s:" >&2
+    echo "${out}" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "${out}"
+echo "(3 members answered $(($(date +%s) - t))s after the first try)"
 echo
 echo "done in $(($(date +%s) - start))s. Use the cluster: eval \"\$(hack/local-cluster/env.sh)\"; \$KUBECTL get etcdcluster -A"
 echo "Tear it down: make cluster-down"

@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Tears down the local cluster that up.sh started, and removes exactly what it added:
-# its processes (and their containers), the mounts under its directories, the cni0
-# bridge, its routes and iptables rules, the iptables chains that its kubelet and
-# kube-proxy created, the sysctls they changed (restored), and directories that they
-# created outside ours. Needs root. Safe to run when nothing is up.
+# Tears down the local cluster and removes exactly what it added: its processes (and
+# their containers), the mounts under its directories, its bridge, routes and iptables
+# chains, the iptables chains that its kubelet and kube-proxy created, the sysctls they
+# changed (restored), and directories that they created outside ours. Needs root. Safe
+# to run when nothing is up.
+#
+# It finds what is ours on the machine itself, not only in this checkout's state dir:
+# so it also removes the leftovers of a cluster that another checkout started, or one
+# whose processes died and whose _output/ is gone: processes that carry our environment
+# marker or run our binaries on our state, network namespaces that hold a veth peer of
+# our bridge or an address of our pod range / CNI IPAM, bridges with our alias, routes
+# with our protocol number, chains named ETCDOP-LC-* and rules with our comment, mounts
+# under /var/lib/etcd-operator-local-cluster and /run/etcd-operator-local-cluster.
 #
 #   hack/local-cluster/down.sh               (make cluster-down)
 #   hack/local-cluster/down.sh --keep-data   keep the cluster's etcd data, kubelet
 #                                            directory and volumes for the next up
 #
 # Kept always: certificates, kubeconfigs and logs ($LC_STATE), the containerd image
-# store ($LC_DATA/containerd), the built binaries (bin/).
+# store ($LC_DATA/containerd), the built binaries (the tool cache).
 set -uo pipefail
 
 # shellcheck source=hack/local-cluster/lib.sh
@@ -22,20 +30,38 @@ KEEP_DATA=0
 for a in "$@"; do
   case ${a} in
     --keep-data) KEEP_DATA=1 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
     *) lc_die "unknown argument ${a}" ;;
   esac
 done
 lc_require_root
 T0=$(lc_now)
-B=${LC_STATE}/baseline
+B=${LC_BASELINE}
 
 was_up=0
 for c in "${LC_COMPONENTS[@]}"; do lc_running "${c}" && was_up=1; done
-if ((was_up == 0)) && [[ ! -f ${B}/complete ]] && ! ip link show "${LC_BRIDGE}" > /dev/null 2>&1; then
+leftovers=$(lc_leftovers)
+if ((was_up == 0)) && [[ ! -f ${B}/complete && -z ${leftovers} && ! -d ${LC_RUN} ]]; then
   lc_log "local cluster is not up: nothing to do"
   exit 0
 fi
+if ((was_up == 0)) && [[ -n ${leftovers} ]]; then
+  lc_log "not started from ${LC_STATE}; removing what of a local cluster is on this machine:"
+  while read -r l; do lc_log "  ${l}"; done <<< "${leftovers}"
+fi
+# sweep [all]: our processes that no pidfile names (another checkout's, or an instance
+# whose state is gone); without "all", containerd and its shims stay (step 2 needs them).
+sweep() {
+  local pids=() pid exe
+  for pid in $(lc_find_procs); do
+    exe=$(readlink "/proc/${pid}/exe" 2> /dev/null) || continue
+    [[ $1 != all && ${exe##*/} == containerd* ]] && continue
+    pids+=("${pid}")
+  done
+  ((${#pids[@]})) || return 0
+  lc_log "stopping ${#pids[@]} more processes of a local cluster: $(ps -o comm= -p "${pids[*]// /,}" 2> /dev/null | sort | uniq -c | awk '{printf "%s%s x%s", s, $2, $1; s=", "}')"
+  lc_kill_procs "${pids[@]}"
+}
 
 STEP_T=$(lc_now) STEP="1. controllers, kubelet"
 step() { # prints the time of the previous step when LC_DEBUG=1
@@ -45,12 +71,13 @@ step() { # prints the time of the previous step when LC_DEBUG=1
 # 1. Controllers and API clients first, so that nothing recreates pods meanwhile.
 for c in provisioner coredns kube-scheduler kube-controller-manager; do lc_stop "${c}" 10; done
 lc_stop kubelet 15
+sweep some
 
 step "2. Pods"
 # 2. Pods: stop and remove every sandbox through the CRI, so that CNI DEL runs (veth,
 #    IPAM) and containerd unmounts the rootfs and shm.
 CRICTL=$(lc_tool_path crictl "${CRI_TOOLS_VERSION}")
-if lc_running containerd && [[ -x ${CRICTL} ]]; then
+if [[ -S ${LC_CONTAINERD_SOCK} && -x ${CRICTL} ]] && timeout 5 ctr --address "${LC_CONTAINERD_SOCK}" version > /dev/null 2>&1; then
   cri() { timeout 60 "${CRICTL}" --runtime-endpoint "unix://${LC_CONTAINERD_SOCK}" --timeout 30s "$@"; }
   mapfile -t sandboxes < <(cri pods -q 2> /dev/null)
   ((${#sandboxes[@]})) && { cri stopp "${sandboxes[@]}" > /dev/null 2>&1 || true; }
@@ -71,20 +98,16 @@ lc_stop containerd 15
 for pid in $(pgrep -f "containerd-shim.*-address ${LC_CONTAINERD_SOCK}( |$)" || true); do
   kill -KILL -- "-${pid}" 2> /dev/null || kill -KILL "${pid}" 2> /dev/null || true
 done
-# Containers whose sandbox was never removed: their network namespaces still hold a
-# veth on our bridge. Delete those namespaces (they have no processes any more).
-if ip link show "${LC_BRIDGE}" > /dev/null 2>&1; then
-  ids=$(ip -d -o link show master "${LC_BRIDGE}" 2> /dev/null | grep -o 'link-netnsid [0-9]*' | awk '{print $2}' | sort -u)
-  for id in ${ids}; do
-    ns=$(ip netns list 2> /dev/null | awk -v i="(id: ${id})" 'index($0, i) {print $1}')
-    if [[ -n ${ns} && ${ns} == cni-* ]]; then ip netns delete "${ns}" 2> /dev/null || true; fi
-  done
-fi
+sweep all
+# Pods whose sandbox was never removed (containerd gone, or killed): kill what runs in
+# their network namespaces, delete their veths and the namespaces.
+lc_netns_down
 
 step "5. Control plane"
 # 5. Control plane.
 lc_stop kube-apiserver 5
 lc_stop etcd 15
+sweep all
 
 step "6. Mounts"
 # 6. Mounts left under our directories (deepest first).
@@ -116,17 +139,26 @@ remove_new_chains() { # CMD BASELINE_FILE
 if [[ -f ${B}/complete ]]; then
   remove_new_chains iptables "${B}/ipt4-chains"
   remove_new_chains ip6tables "${B}/ipt6-chains"
+elif pgrep -x kubelet > /dev/null || pgrep -x kube-proxy > /dev/null; then
+  lc_log "note: no baseline (${B}) and another kubelet or kube-proxy runs here: KUBE-* chains left alone"
+else
+  # No record of the chains that existed before up.sh, and no other kubelet or
+  # kube-proxy on the machine: every KUBE-* chain is a leftover of ours.
+  remove_new_chains iptables /dev/null
+  remove_new_chains ip6tables /dev/null
 fi
-while read -r r; do
-  # shellcheck disable=SC2086
-  ip route del ${r} 2> /dev/null || true
-done < <(lc_routes)
-ip link show "${LC_BRIDGE}" > /dev/null 2>&1 && ip link delete "${LC_BRIDGE}"
+lc_routes_down
+lc_netns_down
+lc_bridges_down
 # nftables tables that iptables-nft created for our rules and that are empty again.
-if [[ -f ${B}/complete ]] && command -v nft > /dev/null; then
+if command -v nft > /dev/null; then
   while read -r _ fam tbl; do
     [[ -z ${tbl} ]] && continue
-    grep -qx "table ${fam} ${tbl}" "${B}/nft-tables" 2> /dev/null && continue
+    if [[ -f ${B}/complete ]]; then
+      grep -qx "table ${fam} ${tbl}" "${B}/nft-tables" 2> /dev/null && continue
+    else # without a baseline: only iptables-nft's own tables, when empty
+      [[ ${fam} =~ ^ip6?$ && ${tbl} =~ ^(filter|mangle|nat|raw)$ ]] || continue
+    fi
     if ! nft list table "${fam}" "${tbl}" 2> /dev/null | grep -qE '^\s+(counter|meta|ip |iifname|oifname|jump|drop|accept|ct |mark|return|reject)'; then
       nft delete table "${fam}" "${tbl}" 2> /dev/null || true
     fi
@@ -146,6 +178,7 @@ step "9. cgroups"
 # 9. cgroups the kubelet created.
 while read -r d; do
   grep -qx "${d}" "${B}/kubepods-cgroups" 2> /dev/null && continue
+  [[ ! -f ${B}/complete ]] && pgrep -x kubelet > /dev/null && continue
   find "${d}" -depth -type d -exec rmdir {} \; 2> /dev/null || true
 done < <(find /sys/fs/cgroup -maxdepth 2 -name kubepods -type d 2> /dev/null)
 
@@ -157,6 +190,13 @@ if ((KEEP_DATA == 0)); then
   rm -rf "${LC_DATA}/etcd" "${LC_DATA}/kubelet" "${LC_DATA}/local-path" "${LC_DATA}/cni-ipam" \
     "${LC_DATA}/pod-logs" "${LC_DATA}/kubelet-plugins"
 fi
+# containerd's CNI result cache of our sandboxes (network "local-cluster", and the
+# loopback results of the same sandboxes).
+for f in /var/lib/cni/results/local-cluster-*; do
+  [[ -f ${f} ]] || continue
+  id=${f#/var/lib/cni/results/local-cluster-}; id=${id%-*}
+  rm -f "${f}" "/var/lib/cni/results/cni-loopback-${id}-lo"
+done
 if [[ -f ${B}/missing-paths ]]; then
   while read -r p; do
     [[ -e ${p} ]] || continue
@@ -166,11 +206,19 @@ if [[ -f ${B}/missing-paths ]]; then
     if [[ ${p} == /var/log/containers ]]; then
       find "${p}" -maxdepth 1 -type l -lname "${LC_DATA}/*" -delete 2> /dev/null || true
     fi
+    # /run/netns: ip netns and containerd bind-mount it onto itself.
+    if [[ -d ${p} ]] && mountpoint -q "${p}" && [[ -z $(ls -A "${p}") ]]; then umount "${p}" 2> /dev/null || true; fi
     find "${p}" -depth -type d -empty -delete 2> /dev/null || true
     [[ -e ${p} ]] && lc_log "note: ${p} did not exist before up.sh and is not empty; left in place"
   done < "${B}/missing-paths"
 fi
 rm -rf "${B}"
 step "done"
+
+left=$(lc_leftovers)
+if [[ -n ${left} ]]; then
+  lc_log "WARNING: still on the machine after down.sh:"
+  while read -r l; do lc_log "  ${l}"; done <<< "${left}"
+fi
 
 lc_log "local cluster is down ($(lc_elapsed "${T0}")s)"

@@ -32,23 +32,33 @@ CRI_TOOLS_VERSION=v1.37.0
 KUBE_BIN_DIR=${LC_BIN}/kube-${KUBE_VERSION}
 KUBECTL=${KUBE_BIN_DIR}/kubectl
 
-# Network. The node's address is the gateway address of the cni0 bridge, which
-# up.sh creates before anything else, so that every component (API server, kubelet,
-# CoreDNS) is reachable from pods and from the host at an address that lives on
-# this machine only.
+# Network. The node's address is the gateway address of our bridge (first address of
+# the pod range), which up.sh creates before anything else, so that every component
+# (API server, kubelet, CoreDNS) is reachable from pods and from the host at an address
+# that lives on this machine only. The bridge and the ranges are our own (not cni0 /
+# 10.88.0.0/16, which containerd's and podman's default CNI networks use); up.sh checks
+# that no address or route of the machine overlaps the ranges before it uses them.
+#   LC_BRIDGE        bridge name (etcdop0; at most 15 characters)
+#   LC_POD_CIDR      pod range, /8 to /24 (10.176.0.0/16); the node is its .1
+#   LC_SERVICE_CIDR  service range, /12 to /28 (10.177.0.0/24); .1 is the API server's
+#                    ClusterIP, .10 CoreDNS's
 LC_NODE_NAME=${LC_NODE_NAME:-local-node}
-LC_BRIDGE=cni0
-LC_POD_CIDR=10.88.0.0/16
-LC_NODE_IP=10.88.0.1
-LC_SERVICE_CIDR=10.0.0.0/24
-LC_API_SERVICE_IP=10.0.0.1
-LC_DNS_IP=10.0.0.10
+LC_BRIDGE=${LC_BRIDGE:-etcdop0}
+LC_POD_CIDR=${LC_POD_CIDR:-10.176.0.0/16}
+LC_SERVICE_CIDR=${LC_SERVICE_CIDR:-10.177.0.0/24}
 LC_CLUSTER_DOMAIN=cluster.local
 LC_API_PORT=6443
 LC_ETCD_CLIENT_PORT=12379   # not 2379/2380: those stay free for the product's etcd
 LC_ETCD_PEER_PORT=12380
 LC_BLACKHOLE_METRIC=4242
+# Marks of what is ours on the machine, so that down.sh finds it without our state dir:
+# the iptables comment and chain prefix, the routing protocol number of our routes,
+# the bridge's alias, and the environment variable that every host process we start
+# carries (its value is LC_DATA).
 LC_COMMENT=etcd-operator-local-cluster
+LC_CHAIN_PREFIX=ETCDOP-LC-
+LC_ROUTE_PROTO=241
+LC_OWNER_ENV=ETCD_OPERATOR_LOCAL_CLUSTER
 
 LC_CONTAINERD_SOCK=${LC_RUN}/containerd/containerd.sock
 LC_SANDBOX_IMAGE=registry.k8s.io/pause:3.10
@@ -67,6 +77,31 @@ LC_PORTS=(
 
 # Components in start order (down.sh stops them in reverse order).
 LC_COMPONENTS=(containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns provisioner)
+
+# --- IPv4 ranges ------------------------------------------------------------------------
+lc_ip2int() { local a b c d; IFS=. read -r a b c d <<< "$1"; echo $(( (a << 24) | (b << 16) | (c << 8) | d )); }
+lc_int2ip() { echo "$(( ($1 >> 24) & 255 )).$(( ($1 >> 16) & 255 )).$(( ($1 >> 8) & 255 )).$(( $1 & 255 ))"; }
+# lc_cidr_valid CIDR: a.b.c.d/n with a.b.c.d the network address.
+lc_cidr_valid() {
+  [[ $1 =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})/([0-9]{1,2})$ ]] || return 1
+  local i n=${BASH_REMATCH[5]} ip
+  for i in 1 2 3 4; do ((BASH_REMATCH[i] <= 255)) || return 1; done
+  ((n >= 1 && n <= 32)) || return 1
+  ip=$(lc_ip2int "${1%/*}")
+  (( (ip & ~((0xffffffff << (32 - n)) & 0xffffffff)) == 0 ))
+}
+# lc_cidr_first CIDR / lc_cidr_last CIDR: first and last address as integers.
+lc_cidr_first() { local n=${1#*/}; echo $(( $(lc_ip2int "${1%/*}") & ((0xffffffff << (32 - n)) & 0xffffffff) )); }
+lc_cidr_last() { local n=${1#*/}; echo $(( $(lc_cidr_first "$1") | ((1 << (32 - n)) - 1) )); }
+# lc_cidr_overlap A B: the two ranges share an address (a plain address counts as /32).
+lc_cidr_overlap() {
+  local a=$1 b=$2
+  [[ ${a} == */* ]] || a=${a}/32
+  [[ ${b} == */* ]] || b=${b}/32
+  (( $(lc_cidr_first "${a}") <= $(lc_cidr_last "${b}") && $(lc_cidr_first "${b}") <= $(lc_cidr_last "${a}") ))
+}
+# lc_cidr_host CIDR K: the K-th address of CIDR.
+lc_cidr_host() { lc_int2ip $(( $(lc_cidr_first "$1") + $2 )); }
 
 lc_log() { printf '[local-cluster] %s\n' "$*" >&2; }
 lc_die() { printf '[local-cluster] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -112,7 +147,8 @@ lc_start() {
   printf '\n===== %s starting %s =====\n' "$(date -Is)" "${name}" >> "${log}"
   local exe="" a
   for a in "$@"; do [[ ${a} == /* ]] && { exe=${a}; break; }; done
-  setsid "$@" >> "${log}" 2>&1 < /dev/null &
+  # The environment marks the process as ours (lc_find_procs finds it without pidfiles).
+  setsid env "${LC_OWNER_ENV}=${LC_DATA}" "${LC_OWNER_ENV}_STATE=${LC_STATE}" "$@" >> "${log}" 2>&1 < /dev/null &
   echo "$! ${exe}" > "$(lc_pidfile "${name}")"
 }
 
@@ -133,6 +169,51 @@ lc_stop() {
     fi
   fi
   rm -f "$(lc_pidfile "${name}")"
+}
+
+# lc_find_procs: pids of every process of a local cluster on this machine, whichever
+# checkout started it and whether or not its state dir still exists: processes that
+# carry our environment marker (LC_OWNER_ENV=LC_DATA), containerd shims on our socket,
+# and (clusters started before the marker existed) processes whose command line names
+# a local cluster's state or our directories and whose binary is in the tool cache, or
+# is containerd. Never this script or its parents, never kubectl.
+lc_find_procs() {
+  local f pid exe cmd self=" $$ ${BASHPID} " p=$$
+  while [[ -n ${p} && ${p} != 0 && ${p} != 1 ]]; do
+    p=$(awk '{print $4}' "/proc/${p}/stat" 2> /dev/null) || break
+    self+="${p} "
+  done
+  {
+    grep -lsFxz -- "${LC_OWNER_ENV}=${LC_DATA}" /proc/[0-9]*/environ | sed 's|/environ$| marker|' || true
+    grep -lsF -e "/_output/local-cluster/" -e "${LC_DATA}/" -e "${LC_RUN}/" /proc/[0-9]*/cmdline | sed 's|/cmdline$| cmdline|' || true
+  } | while read -r f why; do
+    pid=${f#/proc/}
+    [[ ${self} == *" ${pid} "* ]] && continue
+    lc_alive "${pid}" || continue
+    [[ ${why} == marker ]] && { echo "${pid}"; continue; }
+    cmd=$(tr '\0' ' ' 2> /dev/null < "${f}/cmdline") || continue
+    if [[ ${cmd} == *containerd-shim*"-address ${LC_CONTAINERD_SOCK} "* ]]; then echo "${pid}"; continue; fi
+    exe=$(readlink "${f}/exe" 2> /dev/null) || continue
+    [[ ${exe##*/} == kubectl ]] && continue
+    if [[ ${exe} == "${LC_BIN}/"* || ${exe##*/} == containerd || ${cmd} == *"${LC_BIN}/kube-"* ]]; then
+      echo "${pid}"
+    fi
+  done | sort -un || true
+}
+
+# lc_kill_procs PID...: TERM, then KILL after 5 s what is still alive.
+lc_kill_procs() {
+  (($#)) || return 0
+  local pid i alive
+  kill -TERM "$@" 2> /dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive=0
+    for pid in "$@"; do lc_alive "${pid}" && { alive=1; break; }; done
+    ((alive)) || return 0
+    sleep 0.1
+  done
+  kill -KILL "$@" 2> /dev/null || true
+  sleep 0.2
 }
 
 # --- waiting ------------------------------------------------------------------------
@@ -204,3 +285,14 @@ lc_import_image() {
 lc_image_digest() {
   lc_ctr images ls "name==$1" 2>/dev/null | awk -v t="$1" '$1 == t { print $3 }'
 }
+
+# --- derived network settings (checked here, so that every script agrees) ---------------
+{ lc_cidr_valid "${LC_POD_CIDR}" && ((${LC_POD_CIDR#*/} >= 8 && ${LC_POD_CIDR#*/} <= 24)); } ||
+  lc_die "LC_POD_CIDR=${LC_POD_CIDR}: want an IPv4 network address with a prefix from /8 to /24 (e.g. 10.176.0.0/16)"
+{ lc_cidr_valid "${LC_SERVICE_CIDR}" && ((${LC_SERVICE_CIDR#*/} >= 12 && ${LC_SERVICE_CIDR#*/} <= 28)); } ||
+  lc_die "LC_SERVICE_CIDR=${LC_SERVICE_CIDR}: want an IPv4 network address with a prefix from /12 to /28 (e.g. 10.177.0.0/24)"
+lc_cidr_overlap "${LC_POD_CIDR}" "${LC_SERVICE_CIDR}" && lc_die "LC_POD_CIDR=${LC_POD_CIDR} and LC_SERVICE_CIDR=${LC_SERVICE_CIDR} overlap"
+[[ ${LC_BRIDGE} =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || lc_die "LC_BRIDGE=${LC_BRIDGE}: want 1 to 15 of [A-Za-z0-9_.-]"
+LC_NODE_IP=$(lc_cidr_host "${LC_POD_CIDR}" 1)
+LC_API_SERVICE_IP=$(lc_cidr_host "${LC_SERVICE_CIDR}" 1)
+LC_DNS_IP=$(lc_cidr_host "${LC_SERVICE_CIDR}" 10)

@@ -85,8 +85,9 @@ EOF
 lc_wait 180 "3/3 etcd pods Ready" bash -c "[[ \$('${KUBECTL}' --kubeconfig '${LC_KUBECONFIG}' -n ${NS} get statefulset etcd -o jsonpath='{.status.readyReplicas}') == 3 ]]" || {
   kc -n "${NS}" get pods,pvc -o wide; kc -n "${NS}" describe pods | tail -40; exit 1; }
 t_ready=$(lc_elapsed "${t0}")
-# Peers' DNS names may still be negatively cached (CoreDNS cache 30) for a few seconds.
-lc_wait 30 "endpoint health --cluster" health etcd-0 || true
+# --cluster dials the members' advertised names: wait until all three answer (CoreDNS
+# caches no negative answers for the cluster domain, so this is quick).
+lc_wait 60 "endpoint health --cluster" health etcd-0
 health etcd-0
 t_health=$(lc_elapsed "${t0}")
 kc -n "${NS}" get pods -o wide

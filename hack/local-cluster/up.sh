@@ -10,7 +10,11 @@
 #   hack/local-cluster/down.sh          (make cluster-down)
 #
 # Environment: LC_ALLOW_FOREIGN_CONTAINERD=1 lets it run next to a containerd that it
-# did not start (ours uses its own socket and directories); LC_NODE_NAME (local-node).
+# did not start (ours uses its own socket and directories); LC_NODE_NAME (local-node);
+# LC_BRIDGE (etcdop0), LC_POD_CIDR (10.176.0.0/16), LC_SERVICE_CIDR (10.177.0.0/24):
+# the bridge and ranges, refused if an address or route of the machine overlaps them.
+# Leftovers of a local cluster that is not this checkout's (another checkout's, or one
+# that died with its state dir) are removed first (down.sh --keep-data).
 # Images present after up: registry.k8s.io/pause:3.10 (sandbox), quay.io/coreos/etcd:v3.7.3
 # and quay.io/coreos/etcd:v3.6.16 (static etcd + etcdctl in /usr/local/bin). Nothing can
 # be pulled: pods must use imagePullPolicy IfNotPresent or Never. See README.md.
@@ -46,7 +50,7 @@ all_running() {
 }
 # The scripts' hash: a running cluster started by other versions of them gets the full
 # pass (which restarts only the components whose command line or config changed).
-SCRIPTS_HASH=$(cat "${LC_LIB_DIR}"/{up,lib,net}.sh | sha256sum | cut -c1-16)
+SCRIPTS_HASH=$( { cat "${LC_LIB_DIR}"/{up,lib,net}.sh; echo "${LC_BRIDGE} ${LC_POD_CIDR} ${LC_SERVICE_CIDR}"; } | sha256sum | cut -c1-16)
 UP_STAMP=${LC_STATE}/pids/up.hash
 if all_running && [[ -x ${KUBECTL} && $(cat "${UP_STAMP}" 2> /dev/null) == "${SCRIPTS_HASH}" ]] && api_ready && node_ready; then
   lc_net_up # re-assert the containment rules (cheap, idempotent)
@@ -91,6 +95,31 @@ if ((${#missing[@]})); then
 fi
 phase_end
 
+# --- leftovers of a local cluster that is not ours: removed ---------------------------------
+phase_start "leftovers"
+# Processes of a local cluster that this checkout did not start (their environment
+# names another state dir, or they predate the marker), or, with none of ours running,
+# anything of a local cluster on the machine (a cluster that died).
+foreign=()
+any_ours=0
+for c in "${LC_COMPONENTS[@]}"; do lc_running "${c}" && any_ours=1; done
+for pid in $(lc_find_procs); do
+  tr '\0' '\n' < "/proc/${pid}/environ" 2> /dev/null | grep -qxF "${LC_OWNER_ENV}_STATE=${LC_STATE}" && continue
+  # Shims on the socket of our running containerd are ours, whatever their environment.
+  if lc_running containerd && tr '\0' ' ' < "/proc/${pid}/cmdline" 2> /dev/null | grep -qF -- "-address ${LC_CONTAINERD_SOCK} "; then
+    continue
+  fi
+  foreign+=("${pid}")
+done
+if ((${#foreign[@]})) || { ((any_ours == 0)) && [[ -n $(lc_leftovers) ]]; }; then
+  lc_log "a local cluster that this checkout did not start, or its leftovers, is on this machine:"
+  lc_leftovers | while read -r l; do lc_log "  ${l}"; done
+  lc_log "removing it (down.sh --keep-data)"
+  "${LC_LIB_DIR}/down.sh" --keep-data
+  any_ours=0
+fi
+phase_end
+
 # --- preflight: refuse before starting anything -----------------------------------------
 phase_start "preflight"
 problems=()
@@ -119,20 +148,17 @@ for entry in "${LC_PORTS[@]}"; do
     fi
   done
 done
-# Address ranges: no route of someone else's may overlap ours.
+# Address ranges: no address or route of someone else's may overlap ours.
 for cidr in "${LC_POD_CIDR}" "${LC_SERVICE_CIDR}"; do
   while read -r line; do
-    [[ -z ${line} ]] && continue
-    [[ ${line} == *"dev ${LC_BRIDGE} "* || ${line} == *"dev ${LC_BRIDGE}" || ${line} == blackhole*"metric ${LC_BLACKHOLE_METRIC}"* ]] && continue
-    [[ ${line} == default* ]] && continue
-    problems+=("a route overlaps ${cidr}: ${line}")
-  done < <(ip -4 route show match "${cidr}" 2>/dev/null; ip -4 route show root "${cidr}" 2>/dev/null)
+    [[ -n ${line} ]] && problems+=("${line} overlaps ${cidr}: choose free ranges with LC_POD_CIDR / LC_SERVICE_CIDR (see hack/local-cluster/README.md)")
+  done < <(lc_range_conflicts "${cidr}")
 done
-if ip link show "${LC_BRIDGE}" > /dev/null 2>&1 && [[ ! -f ${LC_STATE}/baseline/complete ]]; then
-  problems+=("a ${LC_BRIDGE} bridge exists that this script did not create (ip link show ${LC_BRIDGE}); run hack/local-cluster/down.sh if it is a leftover of ours")
+if ip link show "${LC_BRIDGE}" > /dev/null 2>&1 && ! lc_bridge_is_ours "${LC_BRIDGE}"; then
+  problems+=("an interface ${LC_BRIDGE} exists that is not ours (no alias ${LC_COMMENT}): choose another name with LC_BRIDGE")
 fi
 for d in /sys/fs/cgroup/*/kubepods; do
-  if [[ -d ${d} && ! -f ${LC_STATE}/baseline/complete ]] && ! lc_running kubelet; then
+  if [[ -d ${d} && ! -f ${LC_BASELINE}/complete ]] && ! lc_running kubelet; then
     if [[ -n $(find "${d}" -name cgroup.procs -exec cat {} + 2>/dev/null | head -1) ]]; then
       problems+=("${d} holds processes: another kubelet's pods are running on this machine")
     fi
@@ -254,10 +280,15 @@ EOF
 }
 for n in admin kube-controller-manager kube-scheduler kube-proxy kubelet coredns provisioner; do kubeconfig "${n}"; done
 
-# Data belongs to one CA: a new CA (fresh clone, regenerated certs) starts with fresh data.
-CLUSTER_ID=$(sha256sum < "${PKI}/ca.crt" | cut -c1-16)
+# Data belongs to one CA and one set of ranges: a new CA (fresh clone, regenerated
+# certs) or other ranges start with fresh data (etcd holds the Services' ClusterIPs).
+CLUSTER_ID=$( { cat "${PKI}/ca.crt"; echo "${LC_POD_CIDR} ${LC_SERVICE_CIDR}"; } | sha256sum | cut -c1-16)
 if [[ -d ${LC_DATA} && $(cat "${LC_DATA}/cluster-id" 2>/dev/null) != "${CLUSTER_ID}" ]]; then
-  lc_log "cluster data in ${LC_DATA} belongs to another CA (or none): starting with fresh cluster data"
+  if ((any_ours)); then
+    lc_log "the running cluster has other ranges or another CA: tearing it down first"
+    "${LC_LIB_DIR}/down.sh"
+  fi
+  lc_log "cluster data in ${LC_DATA} belongs to another CA or other ranges (or none): starting with fresh cluster data"
   rm -rf "${LC_DATA}/etcd" "${LC_DATA}/kubelet" "${LC_DATA}/local-path" "${LC_DATA}/cni-ipam" "${LC_DATA}/pod-logs"
 fi
 mkdir -p "${LC_DATA}" "${LC_RUN}"
@@ -386,7 +417,7 @@ bindAddress: 127.0.0.1
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 oomScoreAdj: 0
-# NodePorts only on the node address (cni0), never on the uplink.
+# NodePorts only on the node address (our bridge), never on the uplink.
 nodePortAddresses: ["${LC_NODE_IP}/32"]
 iptables:
   localhostNodePorts: false
@@ -415,7 +446,12 @@ write_if_changed "${CFG}/Corefile" <<EOF
         fallthrough in-addr.arpa ip6.arpa
         ttl 5
     }
-    cache 30
+    # Positive answers cached up to 30 s; negative ones (NXDOMAIN/NODATA) never for the
+    # cluster domain: a member's name asked before its pod had an address must resolve
+    # as soon as the EndpointSlice lists it.
+    cache 30 {
+        disable denial ${LC_CLUSTER_DOMAIN}
+    }
     reload
 }
 EOF
@@ -634,6 +670,7 @@ ensure kubelet "${KUBE_BIN_DIR}/kubelet" --config "${CFG}/kubelet.yaml" \
 
 # kube-proxy exits on purpose when its config file changes: keep it in a restart loop.
 CONFIG_FILES=("${CFG}/kube-proxy.yaml" "${KCFG}/kube-proxy.kubeconfig")
+# shellcheck disable=SC2016 # expanded by the inner bash
 ensure kube-proxy bash -c 'while :; do "$0" "$@"; echo "kube-proxy exited ($?), restarting in 1s"; sleep 1; done' \
   "${KUBE_BIN_DIR}/kube-proxy" --config "${CFG}/kube-proxy.yaml" --v=1
 
@@ -658,8 +695,10 @@ lc_wait 60 "the default ServiceAccount" kc -n default get serviceaccount default
 phase_end
 wait "${IMAGES_PID}" || { lc_log "image build/import failed:"; tail -n 20 "${LC_STATE}/logs/images.log" >&2; false; }
 TIMINGS+=("$(printf '%-28s %6ss' "images (in background)" "$(cat "${IMAGES_DIR}/.elapsed")")")
-# Make sure the containment rules are still first after kube-proxy wrote its own.
+# Make sure the containment rules are still first after kube-proxy wrote its own,
+# then read them back.
 lc_ipt_up
+lc_net_check
 for c in "${LC_COMPONENTS[@]}"; do assert_running "${c}"; done
 trap - ERR
 echo "${SCRIPTS_HASH}" > "${UP_STAMP}"
