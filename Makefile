@@ -80,7 +80,11 @@ undeploy: $(KUSTOMIZE) ## Delete what deploy applied.
 ##@ Tests
 
 .PHONY: test
-test: test-unit test-integration test-crd-min test-e2e test-olm ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
+test: ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
+	@for t in test-unit test-integration test-crd-min test-e2e test-olm; do \
+		s=$$(date +%s); $(MAKE) --no-print-directory $$t || { echo "== $$t FAILED after $$(( $$(date +%s) - s ))s"; exit 1; }; \
+		echo "== $$t took $$(( $$(date +%s) - s ))s"; \
+	done
 
 .PHONY: test-unit
 test-unit: ## Unit tests of pure logic and golden chart renders.

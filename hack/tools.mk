@@ -154,8 +154,9 @@ kube-binaries: $(KUBE_BINARIES) ## Build the six Kubernetes binaries into bin/ (
 
 # --- the oldest Kubernetes the CRD supports (hack/tools/kubernetes-min) --------------
 # The CRD's version rules use CEL's semver functions, which kube-apiserver has from
-# 1.33: the integration suite's CRD specs run on this kube-apiserver too.
-KUBE_MIN_VERSION ?= v1.33.5
+# 1.33, and accepts in a new CRD only from 1.34 (CEL libraries reach new expressions one
+# release after they are introduced): the integration suite's CRD specs run on this kube-apiserver too.
+KUBE_MIN_VERSION ?= v1.34.4
 KUBE_MIN_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/kubernetes-min
 KUBE_MIN_APISERVER ?= $(TOOLS_BIN_DIR)/kube-$(KUBE_MIN_VERSION)/kube-apiserver
 tools_kube_min_semver = $(subst ., ,$(patsubst v%,%,$(KUBE_MIN_VERSION)))
