@@ -10,8 +10,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
@@ -57,6 +59,7 @@ var _ = Describe("Self-healing with a client writing", Label("selfheal", "writer
 		r.expectNewMember(ctx, t0, true, recoverDataWipedPV, "lost its data")
 		r.expectFreshClaim(ctx)
 		expectConverged(ctx, r.ec, r.w, 3)
+		expectReplacements(ctx, r.ec, 1)
 	}, SpecTimeout(specTimeout))
 
 	// An etcd started on an empty volume while its old member is still
@@ -90,6 +93,7 @@ var _ = Describe("Self-healing with a client writing", Label("selfheal", "writer
 		setPaused(ctx, r.ec, false)
 		r.expectNewMember(ctx, t0, true, recoverWipedPaused, "lost its data while paused")
 		expectConverged(ctx, r.ec, r.w, 3)
+		expectReplacements(ctx, r.ec, 1)
 	}, SpecTimeout(specTimeout))
 
 	// etcd stops a removed member for good: every restart on its data
@@ -344,6 +348,21 @@ func etcdStartedAgain(ctx context.Context, ns string, victim memberState) (strin
 		}
 	}
 	return "etcd not started in the new pod", nil
+}
+
+// expectReplacements checks from the cluster's Events that the operator
+// replaced exactly n members: a Replace, or a Remove whose add back etcd
+// refused and the next pass made.
+func expectReplacements(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, n int) {
+	list := &eventsv1.EventList{}
+	Expect(k8s.List(ctx, list, client.InNamespace(ec.Namespace))).To(Succeed())
+	var got []string
+	for _, e := range list.Items {
+		if e.Regarding.Kind == "EtcdCluster" && e.Regarding.Name == ec.Name && (e.Reason == "Replace" || e.Reason == "Remove") {
+			got = append(got, e.Reason+": "+e.Note)
+		}
+	}
+	Expect(got).To(HaveLen(n), "replacements of %s", ec.Name)
 }
 
 // expectReplaced checks that only victim's member changed and that the
