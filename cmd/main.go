@@ -27,6 +27,10 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/watches"
 )
 
+// version is the operator's release, stamped by the image build
+// (-ldflags -X main.version=...); it is logged at start-up.
+var version = "dev"
+
 func main() {
 	var (
 		metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string
@@ -116,7 +120,7 @@ func run(metricsAddr, probeAddr, watchesFile, namespaces, clusterDomain string, 
 	if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 		return err
 	}
-	log.Info("starting manager", "namespaces", namespaces, "workers", workers)
+	log.Info("starting manager", "version", version, "namespaces", namespaces, "workers", workers)
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

@@ -26,7 +26,7 @@
 #             the opm image for the catalog pod's probes
 # Every reference printed is by digest, so OLM's pods use IfNotPresent and always get
 # exactly these images. Output on stdout, one line each:
-#   operator - REF
+#   operator VERSION REF   (one image per version, its version stamped in the binary)
 #   bundle VERSION REF
 #   catalog VERSION REF
 # Work files: _output/olm/publish/. Env: OLM_REGISTRY_PORT (see registry.sh),
@@ -75,23 +75,29 @@ layer() {
 # ref_of REPO:TAG -> REPO@sha256:... (what the registry serves under the tag).
 ref_of() { echo "${1%:*}@$(crane digest "$1")"; }
 
-# --- the operator image ----------------------------------------------------------------
+# --- the operator images -----------------------------------------------------------------
+# One per version, each built with its version stamped into the binary (it logs it at
+# start-up), so that an upgrade between bundles is an upgrade of the code, not only of
+# the CSV.
 operator_repo=${registry}/${OLM_OPERATOR_REPO:-etcd-operator}
-operator_tag=${operator_repo}:v${versions[-1]}
-log "operator image (hack/operator-image.sh, not imported into containerd)"
-operator_tar=$(NO_IMPORT=1 "${repo}/hack/operator-image.sh" "${operator_tag}" | tail -n 1)
-[[ -f ${operator_tar} ]] || die "hack/operator-image.sh did not print an image tarball"
-crane push "${operator_tar}" "${operator_tag}" > /dev/null 2>&1 || die "crane push ${operator_tag} failed"
-# A label of its own, so that this image never has the same image ID (config digest) as
-# the identical build that hack/operator-image.sh imports as quay.io/etcd-operator/etcd-operator:v0.1.0 for
-# config/default. Otherwise, once the kubelet has pulled it from the registry, its
-# pull record (KubeletEnsureSecretPulledImages, policy NeverVerifyPreloadedImages)
-# covers that image ID for this registry's name only, and every later pod that runs
-# that name must "re-verify" by pulling from its registry: ErrImagePull.
-crane mutate "${operator_tag}" --label "io.etcd-operator.published-by=hack/olm/publish.sh" \
-  -t "${operator_tag}" > /dev/null 2>&1 || die "crane mutate ${operator_tag} failed"
-operator_ref=$(ref_of "${operator_tag}")
-echo "operator - ${operator_ref}"
+declare -A operator_refs
+for v in "${versions[@]}"; do
+  operator_tag=${operator_repo}:v${v}
+  log "operator image ${v} (hack/operator-image.sh, not imported into containerd)"
+  operator_tar=$(VERSION=${v} NO_IMPORT=1 "${repo}/hack/operator-image.sh" "${operator_tag}" | tail -n 1)
+  [[ -f ${operator_tar} ]] || die "hack/operator-image.sh did not print an image tarball"
+  crane push "${operator_tar}" "${operator_tag}" > /dev/null 2>&1 || die "crane push ${operator_tag} failed"
+  # A label of its own, so that this image never has the same image ID (config digest) as
+  # the identical build that hack/operator-image.sh imports as quay.io/etcd-operator/etcd-operator:v0.1.0 for
+  # config/default. Otherwise, once the kubelet has pulled it from the registry, its
+  # pull record (KubeletEnsureSecretPulledImages, policy NeverVerifyPreloadedImages)
+  # covers that image ID for this registry's name only, and every later pod that runs
+  # that name must "re-verify" by pulling from its registry: ErrImagePull.
+  crane mutate "${operator_tag}" --label "io.etcd-operator.published-by=hack/olm/publish.sh" \
+    -t "${operator_tag}" > /dev/null 2>&1 || die "crane mutate ${operator_tag} failed"
+  operator_refs[${v}]=$(ref_of "${operator_tag}")
+  echo "operator ${v} ${operator_refs[${v}]}"
+done
 
 # --- bundles ---------------------------------------------------------------------------
 bundle_repo=${registry}/${OLM_BUNDLE_REPO:-etcd-operator-bundle}
@@ -109,6 +115,7 @@ for v in "${versions[@]}"; do
   cp -R bundle/manifests bundle/metadata "${dir}/"
   mkdir -p "${dir}/tests" && cp -R bundle/tests/scorecard "${dir}/tests/"
   csv=${dir}/manifests/etcd-operator.clusterserviceversion.yaml
+  operator_ref=${operator_refs[${v}]}
   sed -i -E -e "s|^( *image: )${base_image}\$|\\1${operator_ref}|" \
     -e "s|^( *- image: )${base_image}\$|\\1${operator_ref}|" \
     -e "s|^( *containerImage: ).*\$|\\1${operator_ref}|" "${csv}"

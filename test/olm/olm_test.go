@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"regexp"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -110,7 +111,7 @@ var _ = Describe("the operator installed through OLM", Ordered, Label("olm", "sl
 
 		By("checking the operator Deployment runs the published image and leads")
 		pod := expectOperatorLeading(ctx, 2*time.Minute)
-		Expect(pod.Spec.Containers[0].Image).To(Equal(published.Operator))
+		Expect(pod.Spec.Containers[0].Image).To(Equal(published.Operators[fromVersion]))
 		og := getObject(ctx, operatorGroupGVK, olmNamespace, "etcd-operator")
 		targets, _, _ := unstructured.NestedStringSlice(og.Object, "status", "namespaces")
 		Expect(targets).To(Equal([]string{""}), "an AllNamespaces OperatorGroup")
@@ -172,7 +173,12 @@ var _ = Describe("the operator installed through OLM", Ordered, Label("olm", "sl
 		}).WithTimeout(3*time.Minute).WithPolling(poll).Should(BeTrue(), "CSV %s deleted after the upgrade", csvName(fromVersion))
 		newPod := expectOperatorLeading(ctx, 3*time.Minute)
 		Expect(newPod.UID).NotTo(Equal(oldPod.UID), "the upgrade rolled the operator pod")
-		Expect(newPod.Spec.Containers[0].Image).To(Equal(published.Operator))
+		Expect(published.Operators[toVersion]).NotTo(Equal(published.Operators[fromVersion]), "the two bundles' operator images")
+		Expect(oldPod.Spec.Containers[0].Image).To(Equal(published.Operators[fromVersion]))
+		Expect(newPod.Spec.Containers[0].Image).To(Equal(published.Operators[toVersion]), "the upgrade runs the new operator image")
+		By("checking that the new code runs: the operator logs its version " + toVersion)
+		Eventually(ctx, func() (string, error) { return operatorLog(ctx, &newPod) }).
+			WithTimeout(time.Minute).WithPolling(poll).Should(MatchRegexp(`"version":\s*"`+regexp.QuoteMeta(toVersion)+`"`))
 		timings["upgradeToNewOperatorLeadingSeconds"] = since(t0)
 
 		By("giving the new operator time to reconcile, then comparing with before the upgrade")
@@ -320,6 +326,12 @@ func watchUntouched(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, before et
 }
 
 // --- setup and cleanup -------------------------------------------------------------------
+
+// operatorLog is the log of the operator's pod.
+func operatorLog(ctx context.Context, pod *corev1.Pod) (string, error) {
+	raw, err := fw.Clientset.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, &corev1.PodLogOptions{Container: pod.Spec.Containers[0].Name}).DoRaw(ctx)
+	return string(raw), err
+}
 
 // scaleDownDefaultOperator scales config/default's operator to 0 (if deployed)
 // and registers the cleanup that scales it back and waits until it is available.

@@ -39,14 +39,14 @@ var (
 	fw       *framework.Framework
 	k8s      client.Client
 	repoRoot string
-	// published is what hack/olm/publish.sh pushed: the operator image and,
-	// by version, the bundle and catalog images (all by digest).
+	// published is what hack/olm/publish.sh pushed: by version, the operator,
+	// bundle and catalog images (all by digest).
 	published publication
 	timings   = map[string]float64{}
 )
 
 type publication struct {
-	Operator string
+	Operators map[string]string
 	Bundles  map[string]string
 	Catalogs map[string]string
 }
@@ -79,8 +79,9 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	out := run(ctx, "hack/olm/publish.sh", fromVersion, toVersion)
 	timings["publishSeconds"] = since(t0)
 	published = parsePublication(out)
-	Expect(published.Operator).NotTo(BeEmpty(), "publish.sh printed no operator image")
+	Expect(published.Operators).To(HaveLen(2), "publish.sh printed no operator image per version")
 	for _, v := range []string{fromVersion, toVersion} {
+		Expect(published.Operators).To(HaveKey(v), "publish.sh printed no operator image %s", v)
 		Expect(published.Bundles).To(HaveKey(v), "publish.sh printed no bundle %s", v)
 		Expect(published.Catalogs).To(HaveKey(v), "publish.sh printed no catalog %s", v)
 	}
@@ -112,10 +113,10 @@ func run(ctx context.Context, script string, args ...string) string {
 	return stdout.String()
 }
 
-// parsePublication reads publish.sh's lines "operator - REF", "bundle V REF"
+// parsePublication reads publish.sh's lines "operator V REF", "bundle V REF"
 // and "catalog V REF".
 func parsePublication(out string) publication {
-	p := publication{Bundles: map[string]string{}, Catalogs: map[string]string{}}
+	p := publication{Operators: map[string]string{}, Bundles: map[string]string{}, Catalogs: map[string]string{}}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -124,7 +125,7 @@ func parsePublication(out string) publication {
 		}
 		switch f[0] {
 		case "operator":
-			p.Operator = f[2]
+			p.Operators[f[1]] = f[2]
 		case "bundle":
 			p.Bundles[f[1]] = f[2]
 		case "catalog":
