@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
-	"regexp"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -178,7 +178,7 @@ var _ = Describe("the operator installed through OLM", Ordered, Label("olm", "sl
 		Expect(newPod.Spec.Containers[0].Image).To(Equal(published.Operators[toVersion]), "the upgrade runs the new operator image")
 		By("checking that the new code runs: the operator logs its version " + toVersion)
 		Eventually(ctx, func() (string, error) { return operatorLog(ctx, &newPod) }).
-			WithTimeout(time.Minute).WithPolling(poll).Should(MatchRegexp(`"version":\s*"`+regexp.QuoteMeta(toVersion)+`"`))
+			WithTimeout(time.Minute).WithPolling(poll).Should(MatchRegexp(`"version":\s*"` + regexp.QuoteMeta(toVersion) + `"`))
 		timings["upgradeToNewOperatorLeadingSeconds"] = since(t0)
 
 		By("giving the new operator time to reconcile, then comparing with before the upgrade")

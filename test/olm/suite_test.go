@@ -47,8 +47,8 @@ var (
 
 type publication struct {
 	Operators map[string]string
-	Bundles  map[string]string
-	Catalogs map[string]string
+	Bundles   map[string]string
+	Catalogs  map[string]string
 }
 
 func TestOLM(t *testing.T) {
