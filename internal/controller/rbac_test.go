@@ -319,3 +319,22 @@ func TestBundleMinKubeVersion(t *testing.T) {
 		t.Errorf("minKubeVersion = %s, want 1.34.0 or later (CEL semver functions in new CRDs)", v)
 	}
 }
+
+// TestBundleWatchesTheTargetNamespaces: with namespaced permissions, an
+// OwnNamespace or SingleNamespace install can only list in the
+// OperatorGroup's target namespaces, so the operator must watch those
+// (WATCH_NAMESPACE from OLM's olm.targetNamespaces annotation), not all.
+func TestBundleWatchesTheTargetNamespaces(t *testing.T) {
+	d := readCSV(t).Spec.Install.Spec.Deployments[0]
+	for _, c := range d.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.Name == "WATCH_NAMESPACE" {
+				if e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != "metadata.annotations['olm.targetNamespaces']" {
+					t.Fatalf("WATCH_NAMESPACE = %+v, want it from metadata.annotations['olm.targetNamespaces']", e)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("the operator's Deployment sets no WATCH_NAMESPACE: a namespaced install would list cluster-wide and be refused")
+}
