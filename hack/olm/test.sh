@@ -13,7 +13,8 @@
 # scales config/default's operator to 0 while it runs (and back afterwards), installs
 # etcd-operator.v0.1.0 through a CatalogSource, an OperatorGroup and a Subscription,
 # runs the 3-member sample, upgrades to v0.1.1 and checks that the EtcdCluster was not
-# touched. Prints the timings (_output/olm-timings.json). OLM and the registry stay
+# touched; installs v0.1.1 in OwnNamespace mode in a namespace of its own and runs the
+# sample there. Prints the timings (_output/olm-timings.json). OLM and the registry stay
 # (make olm-uninstall, hack/olm/registry.sh stop).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -34,7 +34,7 @@ func planInput(p *pass) membership.Input {
 		Formed:            p.formed,
 		Cluster:           p.cluster,
 		KnownMembers:      statusMemberNames(p.ec),
-		DataLost:          dataLost(p, dataUIDs(p)),
+		DataLost:          dataLost(p, p.data),
 		RemovedData:       removedData(p.pods),
 		EtcdUp:            etcdUp(p.pods, p.now),
 		LearnerStartGrace: learnerStartGrace,

@@ -30,6 +30,9 @@ type pass struct {
 	replicas int32
 	pods     map[string]*corev1.Pod
 	claims   map[string]*corev1.PersistentVolumeClaim
+	// data is what holds each member pod's data (dataUIDs), read with the
+	// pods and claims.
+	data map[string]string
 	// endpoints are the client URLs the etcd client uses.
 	endpoints []string
 	// client is the cluster's etcd client, nil when there is none.
@@ -66,6 +69,7 @@ func (r *EtcdClusterReconciler) observe(ctx context.Context, ec *etcdv1alpha1.Et
 	if p.claims, err = r.memberClaims(ctx, ec, names); err != nil {
 		return nil, err
 	}
+	p.data = dataUIDs(p)
 	p.endpoints = r.clientEndpoints(p)
 	r.inspect(ctx, p)
 	p.formed = ec.Status.ClusterID != "" || p.cluster != nil

@@ -62,7 +62,8 @@ func TestNoSecondReplacementRightAfterOne(t *testing.T) {
 				claims: map[string]*corev1.PersistentVolumeClaim{
 					"c-0": claim("c-0", "claim-0", false), "c-1": tc.claim, "c-2": claim("c-2", "claim-2", false)},
 			}
-			if lost := dataLost(p, dataUIDs(p)); len(lost) != 0 {
+			p.data = dataUIDs(p)
+			if lost := dataLost(p, p.data); len(lost) != 0 {
 				t.Fatalf("dataLost = %v, want none: the learner has held no data yet", lost)
 			}
 			if step := decide(p); step.Action == membership.ActionReplace {

@@ -74,7 +74,7 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 	st.ClientEndpoint = p.names.ClientURL()
 	if p.cluster != nil {
 		st.ClusterID = etcdstate.HexID(p.cluster.ID)
-		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, dataUIDs(p))
+		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)
 		st.CurrentVersion = lowestVersion(p.cluster)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 	} else {

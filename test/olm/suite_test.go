@@ -6,8 +6,9 @@
 // catalog images on a loopback registry (hack/olm/publish.sh), a
 // CatalogSource, an OperatorGroup and a Subscription; then the 3-member
 // sample EtcdCluster, checked through clientv3; then an upgrade to a second
-// bundle version that must leave the EtcdCluster untouched. It writes the
-// timings to _output/olm-timings.json.
+// bundle version that must leave the EtcdCluster untouched. That install is
+// AllNamespaces; a second one is OwnNamespace, with namespaced permissions
+// only. It writes the timings to _output/olm-timings.json.
 //
 // The operator that config/default deployed (the main e2e suite's) is scaled
 // to 0 for the duration and restored afterwards, so that two operators never
@@ -86,6 +87,10 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		Expect(published.Catalogs).To(HaveKey(v), "publish.sh printed no catalog %s", v)
 	}
 	_, _ = fmt.Fprintf(GinkgoWriter, "published: %+v\n", published)
+
+	// Two operators must never reconcile the same EtcdCluster: config/default's
+	// stays at 0 replicas until every install of the suite is gone.
+	scaleDownDefaultOperator(ctx)
 }, NodeTimeout(20*time.Minute))
 
 var _ = AfterSuite(func() {

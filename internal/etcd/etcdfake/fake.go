@@ -21,8 +21,6 @@ import (
 type Dialer struct {
 	mu       sync.Mutex
 	clusters map[types.NamespacedName]*Cluster
-	// Dialed counts Dial calls per key.
-	Dialed map[types.NamespacedName]int
 }
 
 var _ etcd.Dialer = (*Dialer)(nil)
@@ -30,7 +28,7 @@ var _ etcd.Dialer = (*Dialer)(nil)
 // NewDialer returns a dialer with no clusters: Dial of an unknown key
 // gives a client whose calls fail as if nothing answered.
 func NewDialer() *Dialer {
-	return &Dialer{clusters: map[types.NamespacedName]*Cluster{}, Dialed: map[types.NamespacedName]int{}}
+	return &Dialer{clusters: map[types.NamespacedName]*Cluster{}}
 }
 
 // Set makes key's client answer as c.
@@ -44,7 +42,6 @@ func (d *Dialer) Set(key types.NamespacedName, c *Cluster) {
 func (d *Dialer) Dial(key types.NamespacedName, _ []string, _ *tls.Config) (etcd.Client, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.Dialed[key]++
 	if c, ok := d.clusters[key]; ok {
 		return c, nil
 	}

@@ -5,7 +5,8 @@ package framework
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -20,12 +21,7 @@ func (b *Timings) PrintTable(w io.Writer) {
 		metrics map[string]*Metric
 	}{{"FLOOR (chart alone, helm, static cluster)", f.Floor}, {"OPERATOR", f.Operator}} {
 		_, _ = fmt.Fprintf(tw, "\n%s\nmetric\tn\tmedian\tmin\tmax\tfailed\twhat\n", side.name)
-		keys := make([]string, 0, len(side.metrics))
-		for k := range side.metrics {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(side.metrics)) {
 			m := side.metrics[k]
 			_, _ = fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", k, len(m.Samples), FormatSeconds(m.Median), FormatSeconds(m.Min), FormatSeconds(m.Max), m.Failures, m.Description)
 		}
@@ -60,12 +56,7 @@ func printSpecs(w io.Writer, f TimingsFile) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	_, _ = fmt.Fprintln(tw, "\nSPECS WITH A CONTINUOUS WRITER (seconds; writes through the client Service every 20 ms, 1 s timeout)")
-	names := make([]string, 0, len(f.Specs))
-	for n := range f.Specs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(f.Specs)) {
 		s := f.Specs[n]
 		_, _ = fmt.Fprintf(tw, "\n%s\n", n)
 		if wr := s.Writer; wr != nil {
