@@ -26,7 +26,7 @@ eval "$(hack/local-cluster/env.sh)"
 E2E_HELM=$(make -s -f hack/tools.mk helm)
 export E2E_HELM
 
-step "go test ./test/e2e/... (KUBECONFIG=${KUBECONFIG})"
+step "go test ./test/e2e/ (KUBECONFIG=${KUBECONFIG})"
 timings=_output/e2e-timings.json
 # A failed spec dumps its namespace's objects, events and the operator log
 # here, and a digest of them.
@@ -39,7 +39,8 @@ if [[ -n ${E2E_LABELS:-} ]]; then
   ginkgo_flags+=("-ginkgo.label-filter=${E2E_LABELS}")
 fi
 rc=0
-go test -tags e2e ./test/e2e/... -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
+# One package, so that go test streams the output instead of holding it to the end.
+go test -tags e2e ./test/e2e/ -count=1 -timeout 60m -v "${ginkgo_flags[@]}" "$@" || rc=$?
 
 if [[ -d ${artifacts} ]]; then
   # CI keeps only part of the output, mostly its end: the failed specs'

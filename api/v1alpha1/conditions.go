@@ -27,4 +27,10 @@ const (
 	// ReasonMembershipStepFailed: etcd refused a membership change; it is
 	// retried with backoff, the error in the message.
 	ReasonMembershipStepFailed = "MembershipStepFailed"
+	// ReasonCertificatesFailed: the operator could not issue or store the
+	// cluster's certificates; running members keep the ones they have.
+	ReasonCertificatesFailed = "CertificatesFailed"
+	// ReasonTLSProviderChanged: the spec asks for another TLS provider than
+	// the members were started with; the operator keeps the one they have.
+	ReasonTLSProviderChanged = "TLSProviderChanged"
 )

@@ -84,6 +84,12 @@ type EtcdClusterSpec struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="etcd Tuning",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
 	Tuning TuningSpec `json:"tuning,omitempty"`
 
+	// TLS secures client and peer traffic; on by default (provider Operator).
+	// +kubebuilder:default={}
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="TLS"
+	TLS TLSSpec `json:"tls,omitempty"`
+
 	// Paused stops reconciliation: the operator changes nothing, neither the
 	// workload nor the membership, until it is set back to false. Status keeps
 	// being reported.
@@ -321,6 +327,12 @@ type EtcdClusterStatus struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Client Endpoint",xDescriptors={"urn:alm:descriptor:text"}
 	ClientEndpoint string `json:"clientEndpoint,omitempty"`
+
+	// TLS is how the members are secured and where clients find their
+	// certificate.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="TLS"
+	TLS *TLSStatus `json:"tls,omitempty"`
 }
 
 // MemberStatus is one etcd member as etcd reports it.

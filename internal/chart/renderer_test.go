@@ -76,6 +76,12 @@ type renderCase struct {
 
 var renderCases = []renderCase{
 	{
+		// The one render with plain HTTP: every other case has TLS, the default.
+		name:   "tls-disabled",
+		modify: func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSDisabled },
+		m:      values.Membership{Replicas: 3, State: values.StateNew},
+	},
+	{
 		name: "defaults",
 		m:    values.Membership{Replicas: 3, State: values.StateNew},
 	},
@@ -304,7 +310,7 @@ func TestRenderContent(t *testing.T) {
 		return cs[0].(map[string]any)
 	}
 	peer := func(pod string) string {
-		return pod + "=http://" + pod + ".demo-peer." + namespace + ".svc.cluster.local:2380"
+		return pod + "=https://" + pod + ".demo-peer." + namespace + ".svc.cluster.local:2380"
 	}
 
 	tests := []struct {
@@ -366,7 +372,7 @@ func TestRenderContent(t *testing.T) {
 			if got := str(t, sts, "spec", "template", "spec", "volumes"); !strings.Contains(got, "sizeLimit: 1Gi") {
 				t.Errorf("volumes = %s, want an emptyDir with sizeLimit 1Gi", got)
 			}
-			if got := str(t, objs[0], "data", "ETCD_INITIAL_CLUSTER"); strings.Count(got, "=http://") != 5 || !strings.Contains(got, peer("demo-4")) {
+			if got := str(t, objs[0], "data", "ETCD_INITIAL_CLUSTER"); strings.Count(got, "=https://") != 5 || !strings.Contains(got, peer("demo-4")) {
 				t.Errorf("ETCD_INITIAL_CLUSTER = %q, want 5 members up to demo-4", got)
 			}
 		}},

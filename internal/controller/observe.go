@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"crypto/tls"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -12,14 +13,17 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/certs"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
+	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
 // pass is what one reconcile read of a cluster: the observe phase fills it
-// once; decide, act and report only read it.
+// once; decide and report only read it, act adds the certificates it
+// issued.
 type pass struct {
 	ec    *etcdv1alpha1.EtcdCluster
 	names resources.Cluster
@@ -33,6 +37,16 @@ type pass struct {
 	// data is what holds each member pod's data (dataUIDs), read with the
 	// pods and claims.
 	data map[string]string
+	// certs are the cluster's certificates, secrets the Secrets holding
+	// them, certFailure why they cannot be used; tlsConfig is the etcd
+	// client's (nil without TLS).
+	certs       certs.Set
+	secrets     map[certs.Kind]*corev1.Secret
+	certFailure *lifecycle.Failure
+	tlsConfig   *tls.Config
+	// certsQuietUntil: certs were checked at these Secrets' versions and
+	// nothing is due before then.
+	certsQuietUntil time.Time
 	// endpoints are the client URLs the etcd client uses.
 	endpoints []string
 	// client is the cluster's etcd client, nil when there is none.
@@ -70,6 +84,9 @@ func (r *EtcdClusterReconciler) observe(ctx context.Context, ec *etcdv1alpha1.Et
 		return nil, err
 	}
 	p.data = dataUIDs(p)
+	if err := r.observeCertificates(ctx, p); err != nil {
+		return nil, err
+	}
 	p.endpoints = r.clientEndpoints(p)
 	r.inspect(ctx, p)
 	p.formed = ec.Status.ClusterID != "" || p.cluster != nil
@@ -161,7 +178,7 @@ func (r *EtcdClusterReconciler) inspect(ctx context.Context, p *pass) {
 	}
 	log := logf.FromContext(ctx)
 	key := client.ObjectKeyFromObject(p.ec)
-	c, err := r.Etcd.Dial(key, p.endpoints, nil)
+	c, err := r.Etcd.Dial(key, p.endpoints, p.tlsConfig)
 	if err != nil {
 		log.Info("etcd client not created", "error", err.Error())
 		return

@@ -19,7 +19,8 @@ import (
 // object is new), leaves deleting it to the garbage collector (owner
 // references), patches EtcdClusters and their status, deletes pods and claims
 // one by one and claims all at once (DeleteAllOf = deletecollection), and
-// records events through events.k8s.io. A role that grants more or less than
+// records events through events.k8s.io. It creates the certificate Secrets
+// and updates them to renew (only the ones it labeled are cached). A role that grants more or less than
 // this fails the test: widen the list here only with the code that needs it.
 var managerVerbs = map[string][]string{
 	"apps/statefulsets":                    {"create", "get", "list", "patch", "watch"},
@@ -27,6 +28,7 @@ var managerVerbs = map[string][]string{
 	"/configmaps":                          {"create", "get", "list", "patch", "watch"},
 	"/persistentvolumeclaims":              {"delete", "deletecollection", "get", "list", "watch"},
 	"/pods":                                {"delete", "get", "list", "watch"},
+	"/secrets":                             {"create", "get", "list", "update", "watch"},
 	"events.k8s.io/events":                 {"create", "patch"},
 	"etcd.etcd.io/etcdclusters":            {"get", "list", "patch", "watch"},
 	"etcd.etcd.io/etcdclusters/status":     {"patch"},

@@ -69,6 +69,8 @@ type EtcdClusterReconciler struct {
 
 	quorum    quorumWatch
 	stepRetry stepRetry
+	clientTLS clientTLS
+	certCache certCache
 }
 
 // Reconcile moves one EtcdCluster one step towards its spec. It never waits
@@ -120,6 +122,9 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 func (r *EtcdClusterReconciler) act(ctx context.Context, p *pass, step membership.Step) outcome {
 	var out outcome
 	if p.ec.Spec.Paused {
+		return out
+	}
+	if out.failure, out.applyErr = r.certificates(ctx, p); out.failure != nil || out.applyErr != nil {
 		return out
 	}
 	rendered := step.Membership
@@ -194,6 +199,8 @@ func (r *EtcdClusterReconciler) forget(key types.NamespacedName) {
 	r.Renderer.Forget(chart.Release{Name: key.Name, Namespace: key.Namespace})
 	r.quorum.forget(key)
 	r.stepRetry.succeeded(key)
+	r.clientTLS.forget(key)
+	r.certCache.forget(key)
 }
 
 // stepRetry backs off a membership step that etcd keeps refusing, with

@@ -37,6 +37,7 @@ func (r *EtcdClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) 
 		Watches(&appsv1.StatefulSet{}, owned(mgr)).
 		Watches(&corev1.Service{}, owned(mgr)).
 		Watches(&corev1.ConfigMap{}, owned(mgr)).
+		Watches(&corev1.Secret{}, owned(mgr)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
 }
@@ -52,6 +53,9 @@ func CacheOptions(namespaces string) cache.Options {
 		&corev1.ConfigMap{}:             {Label: managed},
 		&corev1.Pod{}:                   {Label: managed},
 		&corev1.PersistentVolumeClaim{}: {Label: managed},
+		// Only the certificate Secrets the operator wrote: never the
+		// namespace's other Secrets, in memory or through a watch.
+		&corev1.Secret{}: {Label: managed},
 	}}
 	if namespaces != "" {
 		opts.DefaultNamespaces = map[string]cache.Config{}

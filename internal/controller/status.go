@@ -72,6 +72,7 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 		st.ObservedGeneration = ec.Generation
 	}
 	st.ClientEndpoint = p.names.ClientURL()
+	st.TLS = tlsStatus(p)
 	if p.cluster != nil {
 		st.ClusterID = etcdstate.HexID(p.cluster.ID)
 		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)

@@ -49,7 +49,7 @@ type Cluster struct {
 	Name, Namespace string
 	// Domain is the Kubernetes DNS domain (cluster.local).
 	Domain string
-	// Scheme is the URL scheme of client and peer URLs: http today.
+	// Scheme is the URL scheme of client and peer URLs: https with TLS.
 	Scheme string
 }
 
@@ -58,7 +58,63 @@ func For(ec *etcdv1alpha1.EtcdCluster, domain string) Cluster {
 	if domain == "" {
 		domain = DefaultClusterDomain
 	}
-	return Cluster{Name: ec.Name, Namespace: ec.Namespace, Domain: domain, Scheme: "http"}
+	scheme := "http"
+	if TLSProviderOf(ec) != etcdv1alpha1.TLSDisabled {
+		scheme = "https"
+	}
+	return Cluster{Name: ec.Name, Namespace: ec.Namespace, Domain: domain, Scheme: scheme}
+}
+
+// TLSProviderOf is the TLS provider ec's members run with: the one status
+// records once the cluster has formed (a spec change does not move running
+// members between http and https), Disabled for a cluster formed before
+// the operator recorded one, and the spec's until then.
+func TLSProviderOf(ec *etcdv1alpha1.EtcdCluster) etcdv1alpha1.TLSProvider {
+	switch {
+	case ec.Status.TLS != nil && ec.Status.TLS.Provider != "":
+		return ec.Status.TLS.Provider
+	case ec.Status.ClusterID != "":
+		return etcdv1alpha1.TLSDisabled
+	case ec.Spec.TLS.Provider == "":
+		return etcdv1alpha1.TLSOperator
+	}
+	return ec.Spec.TLS.Provider
+}
+
+// TLS says whether the members serve https.
+func (c Cluster) TLS() bool { return c.Scheme == "https" }
+
+// Secrets of the certificates the operator issues for a cluster.
+func (c Cluster) CASecret() string             { return c.Name + "-ca" }
+func (c Cluster) ServerSecret() string         { return c.Name + "-server-tls" }
+func (c Cluster) PeerSecret() string           { return c.Name + "-peer-tls" }
+func (c Cluster) OperatorClientSecret() string { return c.Name + "-operator-client-tls" }
+func (c Cluster) ClientSecret() string         { return c.Name + "-client-tls" }
+
+// ClientServiceHost is the client Service's fully qualified name: the name
+// the operator checks a member's server certificate against.
+func (c Cluster) ClientServiceHost() string {
+	return fmt.Sprintf("%s.%s.svc.%s", c.ClientService(), c.Namespace, c.Domain)
+}
+
+// ServerNames are the DNS names a member's server certificate covers:
+// every member by its peer-Service name and the client Service by all
+// the names a pod resolves it with.
+func (c Cluster) ServerNames() []string {
+	svc := c.ClientService()
+	return []string{
+		"*." + c.PeerService() + "." + c.Namespace + ".svc." + c.Domain,
+		"*." + c.PeerService() + "." + c.Namespace + ".svc",
+		svc, svc + "." + c.Namespace, svc + "." + c.Namespace + ".svc", c.ClientServiceHost(),
+		"localhost",
+	}
+}
+
+// PeerNames are the DNS names of a member's peer certificate: etcd checks
+// a connecting peer against the reverse DNS of its address, which is its
+// name behind the peer Service.
+func (c Cluster) PeerNames() []string {
+	return []string{"*." + c.PeerService() + "." + c.Namespace + ".svc." + c.Domain}
 }
 
 // StatefulSet is the name of the StatefulSet of the members.
@@ -132,9 +188,7 @@ func (c Cluster) PeerURL(pod string) string { return c.url(c.PodHost(pod), PeerP
 func (c Cluster) AdvertisedClientURL(pod string) string { return c.url(c.PodHost(pod), ClientPort) }
 
 // ClientURL is the URL applications use: the client Service.
-func (c Cluster) ClientURL() string {
-	return c.url(fmt.Sprintf("%s.%s.svc.%s", c.ClientService(), c.Namespace, c.Domain), ClientPort)
-}
+func (c Cluster) ClientURL() string { return c.url(c.ClientServiceHost(), ClientPort) }
 
 // PodClientURL is the client URL of a member at the pod IP ip.
 func (c Cluster) PodClientURL(ip string) string { return c.url(ip, ClientPort) }

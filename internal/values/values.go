@@ -66,8 +66,18 @@ func For(ec *etcdv1alpha1.EtcdCluster, names resources.Cluster, m Membership) (m
 		"topologySpreadConstraints": spec.Pod.TopologySpreadConstraints,
 		"priorityClassName":         spec.Pod.PriorityClassName,
 		"etcd":                      tuning(spec.Tuning),
+		"tls":                       tls(names),
 	}
 	return normalize(v)
+}
+
+// tls turns the chart's TLS on for an https cluster, with the Secrets the
+// operator keeps its certificates in.
+func tls(names resources.Cluster) map[string]any {
+	if !names.TLS() {
+		return map[string]any{"enabled": false}
+	}
+	return map[string]any{"enabled": true, "serverSecret": names.ServerSecret(), "peerSecret": names.PeerSecret()}
 }
 
 func storage(s etcdv1alpha1.StorageSpec) map[string]any {

@@ -71,6 +71,7 @@ func defaultValues() map[string]any {
 			"autoCompactionMode":      "periodic",
 			"autoCompactionRetention": "1h",
 		},
+		"tls": map[string]any{"enabled": true, "serverSecret": "demo-server-tls", "peerSecret": "demo-peer-tls"},
 	}
 }
 
@@ -85,6 +86,12 @@ func TestFor(t *testing.T) {
 			name: "defaults",
 			m:    Membership{Replicas: 3, State: StateNew},
 			want: func(map[string]any) {},
+		},
+		{
+			name:   "TLS disabled",
+			modify: func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSDisabled },
+			m:      Membership{Replicas: 3, State: StateNew},
+			want:   func(v map[string]any) { v["tls"] = map[string]any{"enabled": false} },
 		},
 		{
 			name: "replicas come from the membership, not spec.size",

@@ -47,16 +47,29 @@ const (
 var operatorPodLabels = framework.OperatorPodLabels
 
 // newEtcdCluster is an EtcdCluster of size members at the suite's version,
-// with PersistentVolume storage unless a mutator says otherwise.
+// with PersistentVolume storage unless a mutator says otherwise. It is
+// served over plain HTTP, to be compared with the floor (the chart alone,
+// without TLS); withTLS gives the product's default, tls_test.go's specs.
 func newEtcdCluster(ns, name string, size int32, mutators ...func(*etcdv1alpha1.EtcdCluster)) *etcdv1alpha1.EtcdCluster {
 	ec := &etcdv1alpha1.EtcdCluster{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec:       etcdv1alpha1.EtcdClusterSpec{Size: size, Version: etcdVersion},
+		Spec: etcdv1alpha1.EtcdClusterSpec{Size: size, Version: etcdVersion,
+			TLS: etcdv1alpha1.TLSSpec{Provider: etcdv1alpha1.TLSDisabled}},
 	}
 	for _, m := range mutators {
 		m(ec)
 	}
 	return ec
+}
+
+// withTLS leaves TLS to its default: certificates issued by the operator.
+func withTLS(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = "" }
+
+// dialerOf is the dialer of t's members (TLS with the client Secret, or HTTP).
+func dialerOf(ctx context.Context, t target) framework.Dialer {
+	d, err := fw.DialerOf(ctx, t)
+	Expect(err).NotTo(HaveOccurred())
+	return d
 }
 
 func emptyDir(ec *etcdv1alpha1.EtcdCluster) {

@@ -114,7 +114,7 @@ type podLoss struct {
 // healthy again, the deleted pod recreated.
 func loseFollower(ctx context.Context, t target, round int, bound time.Duration) podLoss {
 	before := fw.ExpectHealthy(ctx, t)
-	kvs, _ := fw.Dialer.PutKeys(ctx, before.Endpoints(), fmt.Sprintf("round-%d", round), 5)
+	kvs, _ := dialerOf(ctx, t).PutKeys(ctx, before.Endpoints(), fmt.Sprintf("round-%d", round), 5)
 	followers := before.Followers()
 	Expect(followers).NotTo(BeEmpty())
 	victim := followers[round%len(followers)]

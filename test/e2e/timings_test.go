@@ -63,6 +63,8 @@ var ratioDefs = []framework.RatioDef{
 	{Name: "creation EmptyDir (operator apply->Running / floor healthy)", Operator: createKey(3, etcdv1alpha1.StorageEmptyDir, "running"), Floor: createKey(3, etcdv1alpha1.StorageEmptyDir, "healthy"), Target: 1.2},
 	{Name: "creation EmptyDir (operator apply->Running / floor healthy and pods Ready)", Operator: createKey(3, etcdv1alpha1.StorageEmptyDir, "running"), Floor: createKey(3, etcdv1alpha1.StorageEmptyDir, "ready"), Target: 1.2},
 	{Name: "recovery PV, follower pod deleted", Operator: recoverFollowerPV, Floor: recoverFollowerPV, Target: 1.3},
+	{Name: "creation PV with TLS / without (both by the operator, apply->Running)", Operator: createKeyTLS(3, etcdv1alpha1.StoragePersistentVolume, "running"),
+		Floor: createKey(3, etcdv1alpha1.StoragePersistentVolume, "running"), FloorIsOperator: true, Target: 1.1},
 	{Name: "recovery EmptyDir, follower pod deleted", Operator: recoverFollowerEmptyDir, Floor: recoverFollowerEmptyDir, Target: 1.3},
 }
 
@@ -83,8 +85,21 @@ func recordOperator(key string, secs *float64, bound time.Duration) {
 // recordCreation adds ec's creation times to the operator's side.
 func recordCreation(ec *etcdv1alpha1.EtcdCluster, running, healthy *float64) {
 	size, storage := int(ec.Spec.Size), storageType(ec)
-	timings.Record(framework.OperatorSide, createKey(size, storage, "running"), createDescription(size, storage, "running"), running, createBound)
-	timings.Record(framework.OperatorSide, createKey(size, storage, "healthy"), createDescription(size, storage, "healthy"), healthy, createBound)
+	key, desc := createKey, createDescription
+	if targetOf(ec).TLS {
+		key, desc = createKeyTLS, createDescriptionTLS
+	}
+	timings.Record(framework.OperatorSide, key(size, storage, "running"), desc(size, storage, "running"), running, createBound)
+	timings.Record(framework.OperatorSide, key(size, storage, "healthy"), desc(size, storage, "healthy"), healthy, createBound)
+}
+
+// createKeyTLS names a creation metric of a cluster with TLS.
+func createKeyTLS(size int, storage etcdv1alpha1.StorageType, what string) string {
+	return createKey(size, storage, what) + ".tls"
+}
+
+func createDescriptionTLS(size int, storage etcdv1alpha1.StorageType, what string) string {
+	return createDescription(size, storage, what) + ", TLS (certificates issued by the operator)"
 }
 
 // recordFloorCreation adds the floor's creation time of a 3-member cluster.

@@ -28,7 +28,8 @@ func runningWithWriter(ctx context.Context, nsPrefix, name string, size int32, m
 func finishWriter(ctx context.Context, t target, w *writer) writeReport {
 	r := w.Stop()
 	Expect(r.Acknowledged).To(BeNumerically(">", 0), "the writer never got a write acknowledged")
-	lost, err := fw.Dialer.LostWrites(ctx, []string{fw.ClientServiceURL(ctx, t)}, r)
+	d := dialerOf(ctx, t)
+	lost, err := d.LostWrites(ctx, []string{fw.ClientServiceURL(ctx, t)}, r)
 	Expect(err).NotTo(HaveOccurred())
 	recordWriter(r, len(lost))
 	Expect(lost).To(BeEmpty(), "lost acknowledged writes (%d of %d acknowledged)", len(lost), r.Acknowledged)
@@ -36,7 +37,7 @@ func finishWriter(ctx context.Context, t target, w *writer) writeReport {
 	st := fw.ExpectHealthy(ctx, t)
 	rev := r.LastRevision()
 	Eventually(ctx, func() (map[uint32][]string, error) {
-		return fw.Dialer.HashesAt(ctx, st, rev)
+		return d.HashesAt(ctx, st, rev)
 	}).WithTimeout(30*time.Second).WithPolling(200*time.Millisecond).Should(HaveLen(1), "HashKV at revision %d differs between members", rev)
 	return r
 }

@@ -49,7 +49,7 @@ func BenchmarkNoopReconcile(b *testing.B) {
 
 	renderer, err := chart.Load(filepath.Join("..", "..", "helm-charts", "etcd-cluster"))
 	must(b, err)
-	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bench"}, Spec: etcdv1alpha1.EtcdClusterSpec{Size: 3}}
+	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bench"}, Spec: etcdv1alpha1.EtcdClusterSpec{Size: 3, TLS: etcdv1alpha1.TLSSpec{Provider: etcdv1alpha1.TLSDisabled}}}
 	reg := &memberRegistry{clusters: map[types.NamespacedName]*etcdtest.Cluster{}, peerURLs: map[string]string{}}
 	etcdMembers := etcdtest.NewCluster("bench")
 	must(b, etcdMembers.Start(func(pod string) string { return reg.peerURL(ec, pod) }, "bench-0", "bench-1", "bench-2"))

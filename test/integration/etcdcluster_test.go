@@ -198,6 +198,14 @@ var _ = Describe("Bad input", Label("crd"), func() {
 		Entry("an unknown reclaim policy", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.ReclaimPolicy = "Keep" }, "reclaimPolicy"),
 		Entry("a name that is not a DNS label", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = "my.etcd" }, "must be a DNS label"),
 		Entry("a name too long for pod names", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = strings.Repeat("a", 53) }, "at most 52 characters"),
+		Entry("an unknown TLS provider", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = "Vault" }, "tls.provider"),
+		Entry("a certificate lifetime under 2m", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.TLS.CertificateLifetime = &metav1.Duration{Duration: time.Minute}
+		}, "tls.certificateLifetime must be from 2m to 87600h"),
+		Entry("renewBefore not shorter than the lifetime", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.TLS.CertificateLifetime = &metav1.Duration{Duration: time.Hour}
+			ec.Spec.TLS.RenewBefore = &metav1.Duration{Duration: 2 * time.Hour}
+		}, "tls.renewBefore must be shorter than tls.certificateLifetime"),
 	)
 
 	DescribeTable("changes etcd cannot take are refused on update",
@@ -224,6 +232,10 @@ var _ = Describe("Bad input", Label("crd"), func() {
 			func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.Type = etcdv1alpha1.StorageEmptyDir }, "are immutable"),
 		Entry("a storage class change", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.StorageClassName = new("fast") },
 			func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.StorageClassName = new("slow") }, "are immutable"),
+		Entry("turning TLS off", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSOperator },
+			func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSDisabled }, "tls.provider cannot change on an existing cluster"),
+		Entry("turning TLS on", func(*etcdv1alpha1.EtcdCluster) {},
+			func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSOperator }, "tls.provider cannot change on an existing cluster"),
 	)
 
 	It("allows an upgrade of one minor version and a change of reclaim policy", func(ctx SpecContext) {

@@ -106,7 +106,7 @@ var _ = Describe("Scaling through etcd membership", func() {
 		markPodsReady(ctx, ec.Namespace, "scale")
 		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
 		Expect(fetch(ctx, ec).Status.Members).To(HaveLen(2))
-		Expect(eventReasons(ctx, ec)).To(ContainElements("AddLearner", "Promote", "Scaling"))
+		Eventually(func() []string { return eventReasons(ctx, ec) }, timeout, interval).Should(ContainElements("AddLearner", "Promote", "Scaling"))
 
 		// Scale down removes the highest ordinal from etcd, then shrinks the StatefulSet.
 		Expect(update(ctx, ec, func(got *etcdv1alpha1.EtcdCluster) { got.Spec.Size = 1 })).To(Succeed())
@@ -225,7 +225,7 @@ var _ = Describe("Failures", func() {
 		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRecovering))
 		markPodsReady(ctx, ns, "conflict")
 		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
-		Expect(eventReasons(ctx, ec)).To(ContainElements("ForeignObject", "Recovering", "Running"))
+		Eventually(func() []string { return eventReasons(ctx, ec) }, timeout, interval).Should(ContainElements("ForeignObject", "Recovering", "Running"))
 	})
 
 	// The operator's cache holds only objects labeled as its own: an
@@ -244,7 +244,7 @@ var _ = Describe("Failures", func() {
 				return string(got.Status.Phase) + "/" + reasonOf(got, etcdv1alpha1.ConditionDegraded)
 			}, timeout, interval).Should(Equal("Failed/ForeignObject"))
 			Expect(condition(fetch(ctx, ec), etcdv1alpha1.ConditionDegraded).Message).To(ContainSubstring(obj.GetName() + " exists and is not managed by this EtcdCluster"))
-			Expect(eventReasons(ctx, ec)).To(ContainElement("ForeignObject"))
+			Eventually(func() []string { return eventReasons(ctx, ec) }, timeout, interval).Should(ContainElement("ForeignObject"))
 			Consistently(func(g Gomega) {
 				got := obj.DeepCopyObject().(client.Object)
 				g.Expect(get(ctx, ns, obj.GetName(), got)).To(Succeed())
@@ -426,7 +426,7 @@ var _ = Describe("Self-healing", func() {
 		}, timeout, interval).Should(BeTrue())
 		// etcd may refuse the add right after the removal (strict reconfig
 		// check): the next pass then adds the pod without a member back.
-		Expect(eventReasons(ctx, ec)).To(Or(ContainElement("Replace"), ContainElements("Remove", "AddLearner")))
+		Eventually(func() []string { return eventReasons(ctx, ec) }, timeout, interval).Should(Or(ContainElement("Replace"), ContainElements("Remove", "AddLearner")))
 
 		// The new pod starts an empty member that joins and is promoted.
 		createMemberPod(ctx, ec, "heal-2")

@@ -110,7 +110,14 @@ DNS domain of the members: <clusterName>-peer.<namespace>.svc.<clusterDomain>.
 URL of one member. Call with (dict "root" $ "member" NAME "port" PORT).
 */}}
 {{- define "etcd-cluster.memberURL" -}}
-{{- printf "http://%s.%s:%d" .member (include "etcd-cluster.peerDomain" .root) (int .port) -}}
+{{- printf "%s://%s.%s:%d" (include "etcd-cluster.scheme" .root) .member (include "etcd-cluster.peerDomain" .root) (int .port) -}}
+{{- end -}}
+
+{{/*
+URL scheme of the client and peer listeners: https with TLS.
+*/}}
+{{- define "etcd-cluster.scheme" -}}
+{{- ternary "https" "http" (.Values.tls.enabled | default false) -}}
 {{- end -}}
 
 {{/*
@@ -138,6 +145,9 @@ when that list is empty.
 Checks that cannot be expressed in values.schema.json.
 */}}
 {{- define "etcd-cluster.validate" -}}
+{{- if and .Values.tls.enabled (or (not .Values.tls.serverSecret) (not .Values.tls.peerSecret)) -}}
+{{- fail "tls.enabled needs tls.serverSecret and tls.peerSecret (Secrets with ca.crt, tls.crt and tls.key)" -}}
+{{- end -}}
 {{- if lt (int64 .Values.etcd.electionTimeout) (mul 5 (int64 .Values.etcd.heartbeatInterval)) -}}
 {{- fail (printf "etcd.electionTimeout (%d) must be at least 5 times etcd.heartbeatInterval (%d)" (int64 .Values.etcd.electionTimeout) (int64 .Values.etcd.heartbeatInterval)) -}}
 {{- end -}}

@@ -29,7 +29,7 @@ func (f *Framework) Observer() *Observer { return &Observer{fw: f} }
 // PooledObserver is an observer through long-lived connections; Close
 // closes them.
 func (f *Framework) PooledObserver() *Observer {
-	return &Observer{fw: f, pool: &pool{dialer: f.Dialer, clients: map[string]*clientv3.Client{}}}
+	return &Observer{fw: f, pool: &pool{clients: map[string]*clientv3.Client{}}}
 }
 
 // Observe is one look at t with fresh clients.
@@ -40,6 +40,10 @@ func (f *Framework) Observe(ctx context.Context, t Target) (ClusterState, error)
 // Observe asks each live pod of t for its status, in parallel, and the
 // first one that answers for etcd's member list.
 func (o *Observer) Observe(ctx context.Context, t Target) (ClusterState, error) {
+	d, err := o.fw.DialerOf(ctx, t)
+	if err != nil {
+		return ClusterState{}, err
+	}
 	pods, err := o.fw.LivePods(ctx, t)
 	if err != nil {
 		return ClusterState{}, err
@@ -48,17 +52,17 @@ func (o *Observer) Observe(ctx context.Context, t Target) (ClusterState, error) 
 	var wg sync.WaitGroup
 	for i, p := range pods {
 		ip := p.Status.PodIP
-		st.Members[i] = MemberState{Pod: p.Name, PodUID: p.UID, IP: ip, URL: o.fw.Dialer.URL(ip), Ready: PodReady(p)}
+		st.Members[i] = MemberState{Pod: p.Name, PodUID: p.UID, IP: ip, URL: d.URL(ip), Ready: PodReady(p)}
 		wg.Go(func() {
 			m := &st.Members[i]
-			m.Status, m.Err = o.status(ctx, m.IP)
+			m.Status, m.Err = o.status(ctx, d, m.IP)
 		})
 	}
 	wg.Wait()
 	st.ListErr = errors.New("no member answered")
 	for _, m := range st.Members {
 		if m.Err == nil {
-			st.List, st.ListErr = o.memberList(ctx, m.URL)
+			st.List, st.ListErr = o.memberList(ctx, d, m.URL)
 			break
 		}
 	}
@@ -72,14 +76,14 @@ func (o *Observer) Close() {
 	}
 }
 
-func (o *Observer) status(ctx context.Context, ip string) (*clientv3.StatusResponse, error) {
+func (o *Observer) status(ctx context.Context, d Dialer, ip string) (*clientv3.StatusResponse, error) {
 	if o.pool == nil {
-		return o.fw.Dialer.Status(ctx, ip)
+		return d.Status(ctx, ip)
 	}
 	if ip == "" {
 		return nil, errors.New("no pod IP yet")
 	}
-	c, err := o.pool.client(o.fw.Dialer.URL(ip))
+	c, err := o.pool.client(d, d.URL(ip))
 	if err != nil {
 		return nil, err
 	}
@@ -93,11 +97,11 @@ func (o *Observer) status(ctx context.Context, ip string) (*clientv3.StatusRespo
 	return (*clientv3.StatusResponse)(resp), nil
 }
 
-func (o *Observer) memberList(ctx context.Context, endpoint string) ([]*pb.Member, error) {
+func (o *Observer) memberList(ctx context.Context, d Dialer, endpoint string) ([]*pb.Member, error) {
 	if o.pool == nil {
-		return o.fw.Dialer.MemberList(ctx, endpoint)
+		return d.MemberList(ctx, endpoint)
 	}
-	c, err := o.pool.client(endpoint)
+	c, err := o.pool.client(d, endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -126,18 +130,18 @@ func memberListOf(ctx context.Context, c *clientv3.Client) ([]*pb.Member, error)
 
 // pool is one long-lived probe connection per member URL.
 type pool struct {
-	dialer  Dialer
 	mu      sync.Mutex
 	clients map[string]*clientv3.Client
 }
 
-func (p *pool) client(endpoint string) (*clientv3.Client, error) {
+// client is the connection to endpoint, made by d on first use.
+func (p *pool) client(d Dialer, endpoint string) (*clientv3.Client, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[endpoint]; ok {
 		return c, nil
 	}
-	c, err := p.dialer.NewProbe(endpoint)
+	c, err := d.NewProbe(endpoint)
 	if err != nil {
 		return nil, err
 	}

@@ -25,16 +25,23 @@ type Target struct {
 	Namespace string
 	Instance  string
 	Size      int
+	// TLS: the members serve https and want a client certificate.
+	TLS bool
 }
 
 // TargetOf is the etcd cluster an EtcdCluster runs.
 func TargetOf(ec *etcdv1alpha1.EtcdCluster) Target {
-	return Target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size)}
+	return Target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size), TLS: resources.For(ec, "").TLS()}
 }
 
 // Resources names t's objects as the operator does.
 func (t Target) Resources() resources.Cluster {
-	return resources.For(&etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: t.Namespace, Name: t.Instance}}, "")
+	ec := &etcdv1alpha1.EtcdCluster{ObjectMeta: metav1.ObjectMeta{Namespace: t.Namespace, Name: t.Instance}}
+	ec.Spec.TLS.Provider = etcdv1alpha1.TLSDisabled
+	if t.TLS {
+		ec.Spec.TLS.Provider = etcdv1alpha1.TLSOperator
+	}
+	return resources.For(ec, "")
 }
 
 // PodLabels select t's pods and claims.

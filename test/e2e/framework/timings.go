@@ -26,6 +26,9 @@ const (
 type RatioDef struct {
 	Name, Operator, Floor string
 	Target                float64
+	// FloorIsOperator: the floor is another of the operator's metrics
+	// (TLS against plain HTTP, both by the operator).
+	FloorIsOperator bool
 }
 
 // TargetDef is a target for an operator metric's max, reported.
@@ -145,6 +148,9 @@ func (b *Timings) snapshot() TimingsFile {
 	for _, d := range b.Ratios {
 		r := Ratio{Name: d.Name, OperatorMetric: d.Operator, FloorMetric: d.Floor, Target: d.Target}
 		op, fl := f.Operator[d.Operator], f.Floor[d.Floor]
+		if d.FloorIsOperator {
+			fl = f.Operator[d.Floor]
+		}
 		switch {
 		case op == nil || fl == nil:
 			r.Note = "not measured in this run"

@@ -102,7 +102,9 @@ func gapIn(acks []Ack, end, from, to time.Time) time.Duration {
 // once the first write is acknowledged. It is stopped when the spec ends
 // if the spec did not stop it.
 func (f *Framework) StartWriter(ctx context.Context, t Target, prefix string) *Writer {
-	c, err := f.Dialer.NewApp(f.ClientServiceURL(ctx, t))
+	d, err := f.DialerOf(ctx, t)
+	gomega.Expect(err).NotTo(gomega.HaveOccurred())
+	c, err := d.NewApp(f.ClientServiceURL(ctx, t))
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	wctx, cancel := context.WithCancel(context.Background())
 	w := &Writer{prefix: fmt.Sprintf("/e2e-writer/%s/", prefix), client: c, cancel: cancel, done: make(chan struct{})}
@@ -216,5 +218,5 @@ func (f *Framework) ClientServiceURL(ctx context.Context, t Target) string {
 	svc := &corev1.Service{}
 	gomega.Expect(f.K8s.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: t.Resources().ClientService()}, svc)).To(gomega.Succeed())
 	gomega.Expect(svc.Spec.ClusterIP).NotTo(gomega.BeEmpty())
-	return f.Dialer.URL(svc.Spec.ClusterIP)
+	return t.Resources().PodClientURL(svc.Spec.ClusterIP)
 }

@@ -1,0 +1,115 @@
+package controller
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/etcd-operator/etcd-operator/internal/certs"
+	"github.com/etcd-operator/etcd-operator/internal/resources"
+)
+
+// clientTLS holds one TLS configuration per cluster for the operator's
+// etcd clients. The configuration itself never changes (the client pool
+// keeps its connections while the pointer is the same); the certificate
+// and the trusted CAs behind it are swapped when the Secrets change, and
+// the next handshake uses them.
+type clientTLS struct {
+	mu      sync.Mutex
+	configs map[types.NamespacedName]*clusterTLS
+}
+
+type clusterTLS struct {
+	mu     sync.RWMutex
+	cert   *tls.Certificate
+	roots  *x509.CertPool
+	pem    string // what cert and roots were built from
+	config *tls.Config
+}
+
+// config is key's TLS configuration with the operator-client certificate
+// and the CA of set; nil while they do not exist.
+func (c *clientTLS) config(key types.NamespacedName, names resources.Cluster, set certs.Set) *tls.Config {
+	leaf := set.Leaves[certs.OperatorClient]
+	if set.CA == nil || leaf == nil {
+		return nil
+	}
+	c.mu.Lock()
+	if c.configs == nil {
+		c.configs = map[types.NamespacedName]*clusterTLS{}
+	}
+	ct, ok := c.configs[key]
+	if !ok {
+		ct = newClusterTLS(names.ClientServiceHost())
+		c.configs[key] = ct
+	}
+	c.mu.Unlock()
+	ct.update(set.CA.CertPEM, leaf.CertPEM, leaf.KeyPEM)
+	return ct.config
+}
+
+// forget drops key's configuration.
+func (c *clientTLS) forget(key types.NamespacedName) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.configs, key)
+}
+
+// newClusterTLS verifies a member against the cluster's current CA and
+// the client Service's name, which every member's server certificate
+// carries: the operator dials pod IPs, which no certificate names.
+func newClusterTLS(serverName string) *clusterTLS {
+	ct := &clusterTLS{}
+	ct.config = &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ServerName: serverName,
+		// Verified in VerifyConnection against the current roots, which a
+		// static RootCAs could not follow through a rotation.
+		InsecureSkipVerify: true, //nolint:gosec // verified below
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			ct.mu.RLock()
+			defer ct.mu.RUnlock()
+			return ct.cert, nil
+		},
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("the member sent no certificate")
+			}
+			ct.mu.RLock()
+			roots := ct.roots
+			ct.mu.RUnlock()
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+				DNSName: serverName, Roots: roots, Intermediates: inter,
+				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			})
+			return err
+		},
+	}
+	return ct
+}
+
+func (ct *clusterTLS) update(caPEM, certPEM, keyPEM []byte) {
+	sum := string(caPEM) + string(certPEM)
+	ct.mu.RLock()
+	same := ct.pem == sum
+	ct.mu.RUnlock()
+	if same {
+		return
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return // ParseLeaf accepted it; keep the previous one
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	ct.cert, ct.roots, ct.pem = &cert, roots, sum
+}
