@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/etcd-operator/etcd-operator/internal/certs"
+	"github.com/etcd-operator/etcd-operator/internal/pki"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 )
 
@@ -23,10 +24,13 @@ type clientTLS struct {
 }
 
 type clusterTLS struct {
-	mu     sync.RWMutex
-	cert   *tls.Certificate
-	roots  *x509.CertPool
-	pem    string // what cert and roots were built from
+	mu    sync.RWMutex
+	cert  *tls.Certificate
+	roots *x509.CertPool
+	// What cert and roots were built from: parsed certificates are never
+	// changed, so the same pointers mean the same material.
+	ca     *pki.CA
+	leaf   *pki.Leaf
 	config *tls.Config
 }
 
@@ -47,7 +51,7 @@ func (c *clientTLS) config(key types.NamespacedName, names resources.Cluster, se
 		c.configs[key] = ct
 	}
 	c.mu.Unlock()
-	ct.update(set.CA.CertPEM, leaf.CertPEM, leaf.KeyPEM)
+	ct.update(set.CA, leaf)
 	return ct.config
 }
 
@@ -95,21 +99,20 @@ func newClusterTLS(serverName string) *clusterTLS {
 	return ct
 }
 
-func (ct *clusterTLS) update(caPEM, certPEM, keyPEM []byte) {
-	sum := string(caPEM) + string(certPEM)
+func (ct *clusterTLS) update(ca *pki.CA, leaf *pki.Leaf) {
 	ct.mu.RLock()
-	same := ct.pem == sum
+	same := ct.ca == ca && ct.leaf == leaf
 	ct.mu.RUnlock()
 	if same {
 		return
 	}
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	cert, err := tls.X509KeyPair(leaf.CertPEM, leaf.KeyPEM)
 	if err != nil {
 		return // ParseLeaf accepted it; keep the previous one
 	}
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
+	roots.AddCert(ca.Cert)
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
-	ct.cert, ct.roots, ct.pem = &cert, roots, sum
+	ct.cert, ct.roots, ct.ca, ct.leaf = &cert, roots, ca, leaf
 }

@@ -24,12 +24,13 @@ import (
 )
 
 // One TLS cluster with lifetimes short enough to see a renewal within the
-// spec: issued at 0, renewed at 3 minutes, expiring at 6; the kubelet has
-// minutes to bring a renewed Secret to the members before the old expires.
+// spec: issued at 0, renewed every minute, each certificate expiring 4
+// minutes after its issue; the kubelet has 3 minutes to bring a renewed
+// Secret to the members before the old one expires (it took 12 s here).
 const (
-	tlsLifetime    = 6 * time.Minute
+	tlsLifetime    = 4 * time.Minute
 	tlsRenewBefore = 3 * time.Minute
-	renewalBound   = 6 * time.Minute
+	renewalBound   = 3 * time.Minute
 )
 
 var _ = Describe("TLS, on by default", Ordered, Label("tls"), func() {
