@@ -30,7 +30,4 @@ const (
 	// ReasonCertificatesFailed: the operator could not issue or store the
 	// cluster's certificates; running members keep the ones they have.
 	ReasonCertificatesFailed = "CertificatesFailed"
-	// ReasonTLSProviderChanged: the spec asks for another TLS provider than
-	// the members were started with; the operator keeps the one they have.
-	ReasonTLSProviderChanged = "TLSProviderChanged"
 )
