@@ -104,8 +104,8 @@ func (a *Applier) matchesLive(ctx context.Context, owner client.Object, want *un
 		return false, err
 	}
 	// Never take over what is not ours, labeled or not.
-	if ref := metav1.GetControllerOf(live); ref == nil || ref.UID != owner.GetUID() {
-		return false, foreign(want, ref)
+	if err := OwnedBy(owner, want.GetKind(), live); err != nil {
+		return false, err
 	}
 	have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(live)
 	if err != nil {
@@ -119,30 +119,39 @@ func (a *Applier) matchesLive(ctx context.Context, owner client.Object, want *un
 // the cache. Only its metadata is read, and only on a cache miss (at
 // creation), so a settled cluster costs no API read.
 func (a *Applier) absentLive(ctx context.Context, owner client.Object, want *unstructured.Unstructured) error {
-	if a.Live == nil {
+	return AbsentLive(ctx, a.Live, owner, want.GroupVersionKind(), client.ObjectKeyFromObject(want))
+}
+
+// AbsentLive checks, through live (nil: no check), that the object of gvk
+// at key, which the cache does not hold, is not someone else's: a
+// ForeignObjectError if it exists and owner does not control it. Only its
+// metadata is read.
+func AbsentLive(ctx context.Context, live client.Reader, owner client.Object, gvk schema.GroupVersionKind, key client.ObjectKey) error {
+	if live == nil {
 		return nil
 	}
 	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(want.GroupVersionKind())
-	err := a.Live.Get(ctx, client.ObjectKeyFromObject(want), meta)
+	meta.SetGroupVersionKind(gvk)
+	err := live.Get(ctx, key, meta)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if ref := metav1.GetControllerOf(meta); ref == nil || ref.UID != owner.GetUID() {
-		return foreign(want, ref)
-	}
-	return nil // ours, not in the cache yet
+	return OwnedBy(owner, gvk.Kind, meta)
 }
 
-func foreign(want *unstructured.Unstructured, ref *metav1.OwnerReference) error {
-	e := &ForeignObjectError{Kind: want.GetKind(), Name: want.GetName()}
-	if ref != nil {
-		e.Controller = ref.Kind + " " + ref.Name
+// OwnedBy is a ForeignObjectError unless owner controls obj.
+func OwnedBy(owner client.Object, kind string, obj metav1.Object) error {
+	if ref := metav1.GetControllerOf(obj); ref == nil || ref.UID != owner.GetUID() {
+		e := &ForeignObjectError{Kind: kind, Name: obj.GetName()}
+		if ref != nil {
+			e.Controller = ref.Kind + " " + ref.Name
+		}
+		return e
 	}
-	return e
+	return nil
 }
 
 // Contains reports whether every field of want is in have with an equal

@@ -25,8 +25,11 @@ const (
 	Client         Kind = "client"
 )
 
-// Leaves are the leaf kinds, in the order they are issued.
-var Leaves = []Kind{Server, Peer, OperatorClient, Client}
+// Leaves are the leaf kinds, in the order they are issued; All adds the CA.
+var (
+	Leaves = []Kind{Server, Peer, OperatorClient, Client}
+	All    = append([]Kind{CA}, Leaves...)
+)
 
 // Defaults of spec.tls.
 const (

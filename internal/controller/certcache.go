@@ -29,7 +29,7 @@ type certEntry struct {
 // versionsOf identifies the Secrets read: kind, UID and resource version.
 func versionsOf(secrets map[certs.Kind]*corev1.Secret) string {
 	var b strings.Builder
-	for _, k := range append([]certs.Kind{certs.CA}, certs.Leaves...) {
+	for _, k := range certs.All {
 		if s, ok := secrets[k]; ok {
 			b.WriteString(string(k) + "=" + string(s.UID) + "/" + s.ResourceVersion + ";")
 		}

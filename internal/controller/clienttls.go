@@ -3,7 +3,6 @@ package controller
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -79,21 +78,10 @@ func newClusterTLS(serverName string) *clusterTLS {
 			return ct.cert, nil
 		},
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the member sent no certificate")
-			}
 			ct.mu.RLock()
 			roots := ct.roots
 			ct.mu.RUnlock()
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-				DNSName: serverName, Roots: roots, Intermediates: inter,
-				KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-			})
-			return err
+			return pki.VerifyServer(cs, roots, serverName)
 		},
 	}
 	return ct

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/apply"
 	"github.com/etcd-operator/etcd-operator/internal/certs"
 	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/pki"
@@ -48,24 +50,26 @@ func (r *EtcdClusterReconciler) observeCertificates(ctx context.Context, p *pass
 		return nil
 	}
 	p.secrets = map[certs.Kind]*corev1.Secret{}
-	for _, kind := range append([]certs.Kind{certs.CA}, certs.Leaves...) {
+	for _, kind := range certs.All {
 		key := client.ObjectKey{Namespace: p.names.Namespace, Name: secretName(p.names, kind)}
 		s := &corev1.Secret{}
 		err := r.Client.Get(ctx, key, s)
 		if apierrors.IsNotFound(err) {
-			if err := r.foreignSecret(ctx, p, key); err != nil {
-				return err
-			}
-			continue
+			// The cache holds only the operator's labeled Secrets: one of
+			// this name without the label is someone else's, never taken over.
+			err = apply.AbsentLive(ctx, r.APIReader, p.ec, corev1.SchemeGroupVersion.WithKind("Secret"), key)
+		} else if err == nil {
+			err = apply.OwnedBy(p.ec, "Secret", s)
+			p.secrets[kind] = s
+		}
+		var foreign *apply.ForeignObjectError
+		if errors.As(err, &foreign) {
+			p.certFailure = &lifecycle.Failure{Reason: etcdv1alpha1.ReasonForeignObject, Message: foreign.Error()}
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if !metav1.IsControlledBy(s, p.ec) {
-			p.certFailure = foreignSecretFailure(s.Name)
-			return nil
-		}
-		p.secrets[kind] = s
 	}
 	key := client.ObjectKeyFromObject(p.ec)
 	versions := versionsOf(p.secrets)
@@ -114,34 +118,6 @@ func (r *EtcdClusterReconciler) certificates(ctx context.Context, p *pass) (*lif
 	return nil, nil
 }
 
-// foreignSecret looks up, through the API server, a Secret the cache does
-// not hold (the cache has only the operator's labeled ones): one of that
-// name that is not this cluster's is never read, written or taken over.
-// Its metadata only: the operator does not read others' keys.
-func (r *EtcdClusterReconciler) foreignSecret(ctx context.Context, p *pass, key client.ObjectKey) error {
-	if r.APIReader == nil {
-		return nil
-	}
-	meta := &metav1.PartialObjectMetadata{}
-	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-	err := r.APIReader.Get(ctx, key, meta)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if !metav1.IsControlledBy(meta, p.ec) {
-		p.certFailure = foreignSecretFailure(key.Name)
-	}
-	return nil // ours, not in the cache yet: the create conflicts and is retried
-}
-
-func foreignSecretFailure(name string) *lifecycle.Failure {
-	return &lifecycle.Failure{Reason: etcdv1alpha1.ReasonForeignObject,
-		Message: fmt.Sprintf("Secret %s exists and is not this cluster's: the operator does not take it over; rename the EtcdCluster or remove the Secret", name)}
-}
-
 // issueCertificates carries out the plan: a new CA first (create only: an
 // existing one is never overwritten by a pass that read a stale cache),
 // then the leaves it signs. An update carries the resourceVersion read, so
@@ -154,7 +130,8 @@ func (r *EtcdClusterReconciler) issueCertificates(ctx context.Context, p *pass) 
 		return nil // checked at these resource versions; nothing due yet
 	}
 	policy := certs.PolicyOf(p.ec.Spec.TLS)
-	plan := certs.Decide(p.certs, certs.Requests(p.names, policy.Lifetime), policy, p.now)
+	reqs := certs.Requests(p.names, policy.Lifetime)
+	plan := certs.Decide(p.certs, reqs, policy, p.now)
 	key := client.ObjectKeyFromObject(p.ec)
 	if plan.Empty() {
 		r.certCache.store(key, certEntry{versions: versionsOf(p.secrets), set: p.certs, quietUntil: plan.Next})
@@ -175,7 +152,6 @@ func (r *EtcdClusterReconciler) issueCertificates(ctx context.Context, p *pass) 
 		p.certs.CA = ca
 		log.Info("issued a CA", "secret", p.names.CASecret(), "notAfter", ca.Cert.NotAfter)
 	}
-	reqs := certs.Requests(p.names, policy.Lifetime)
 	for _, kind := range plan.Issue {
 		leaf, err := p.certs.CA.Issue(reqs[kind], p.now)
 		if err != nil {

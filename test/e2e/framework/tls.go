@@ -11,6 +11,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/etcd-operator/etcd-operator/internal/pki"
 )
 
 // DialerOf is the dialer of t's members: plain HTTP, or mutual TLS with
@@ -50,16 +52,6 @@ func ClientTLS(s *corev1.Secret, serverName string) (*tls.Config, error) {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, ServerName: serverName,
 		InsecureSkipVerify: true, //nolint:gosec // verified in VerifyConnection
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("the member sent no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: serverName, Roots: roots, Intermediates: inter})
-			return err
-		},
+		VerifyConnection:   func(cs tls.ConnectionState) error { return pki.VerifyServer(cs, roots, serverName) },
 	}, nil
 }
