@@ -106,6 +106,11 @@ test-e2e: ## End-to-end suite: local cluster up, operator built and deployed, re
 bench: $(ENVTEST_ASSETS) ## Benchmarks of the chart render, a no-op reconcile and the certificate check of an unchanged TLS cluster (ns/op, allocs/op).
 	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go test ./internal/chart/ ./internal/controller/ ./test/integration/ -run '^$$' -bench . -benchmem -count=1
 
+SCALE_CLUSTERS ?= 10,100,1000
+.PHONY: bench-scale
+bench-scale: $(ENVTEST_ASSETS) ## One operator, many clusters: memory, goroutines, API and etcd traffic, reaction time per cluster count (SCALE_CLUSTERS=10,100,1000); not a pass/fail test.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go run ./test/scale -clusters $(SCALE_CLUSTERS) $(SCALE_FLAGS)
+
 ##@ Bundle
 
 .PHONY: chart-package

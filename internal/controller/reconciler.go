@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,7 +45,14 @@ const (
 	stepRequeue     = 500 * time.Millisecond
 	failedRequeue   = 5 * time.Second
 	conflictRequeue = 200 * time.Millisecond
-	healthRequeue   = 10 * time.Second
+	// DefaultSettledPoll is how often a settled, healthy cluster is asked
+	// for its health. Pod and StatefulSet changes trigger a reconcile at
+	// once: the poll only finds what etcd alone knows (a member's alarm, an
+	// unhealthy member in a ready pod). Each poll is jittered by up to
+	// settledJitter of it, so that clusters created together, or all
+	// enqueued by an operator restart, do not poll in step.
+	DefaultSettledPoll = 30 * time.Second
+	settledJitter      = 0.2
 	// A membership step etcd refuses is retried from stepRequeue, doubling
 	// up to maxStepBackoff.
 	maxStepBackoff = 30 * time.Second
@@ -66,6 +74,9 @@ type EtcdClusterReconciler struct {
 	Network resources.Network
 	// ClusterDomain is the Kubernetes DNS domain, for member URLs.
 	ClusterDomain string
+	// SettledPoll is the health poll of a settled cluster; 0 is
+	// DefaultSettledPoll.
+	SettledPoll time.Duration
 
 	quorum    quorumWatch
 	stepRetry stepRetry
@@ -107,7 +118,14 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		}
 		return reconcile.Result{}, err
 	}
-	res := requeue(ec.Status.Phase, obs, step)
+	res := requeue(ec.Status.Phase, obs, step, r.settledPoll())
+	if settled(ec.Status.Phase, obs, step) {
+		// Not asked again for a settled poll: the connection is closed
+		// rather than held (a thousand idle clusters would hold a thousand
+		// connections and their goroutines); the next poll dials again,
+		// which costs less than a member's status call, a dial of its own.
+		r.Etcd.Forget(req.NamespacedName)
+	}
 	if out.stepErr != nil {
 		res.RequeueAfter = r.stepRetry.failed(ctx, req.NamespacedName, out.stepErr)
 	} else {
@@ -175,7 +193,7 @@ func (r *EtcdClusterReconciler) render(p *pass, m values.Membership) ([]*unstruc
 // object and must be polled: often while something changes, rarely once all
 // is well. An apply error is returned instead, so that the workqueue backs
 // off exponentially; a render error waits for the spec to change.
-func requeue(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membership.Step) reconcile.Result {
+func requeue(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membership.Step, settledPoll time.Duration) reconcile.Result {
 	switch {
 	case obs.Failure != nil && obs.Failure.Reason == etcdv1alpha1.ReasonApplyFailed:
 		return reconcile.Result{}
@@ -183,14 +201,26 @@ func requeue(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membershi
 		return reconcile.Result{}
 	case obs.Failure != nil:
 		return reconcile.Result{RequeueAfter: failedRequeue}
-	case obs.Paused:
-		return reconcile.Result{RequeueAfter: healthRequeue}
-	case phase == etcdv1alpha1.PhaseRunning && obs.Complete() && step.Action == membership.ActionNone:
-		return reconcile.Result{RequeueAfter: healthRequeue}
+	case obs.Paused, settled(phase, obs, step):
+		return reconcile.Result{RequeueAfter: settledPoll}
 	case step.Action != membership.ActionNone || (phase == etcdv1alpha1.PhaseScaling && obs.Reached):
 		return reconcile.Result{RequeueAfter: stepRequeue}
 	}
 	return reconcile.Result{RequeueAfter: progressRequeue}
+}
+
+// settled is a healthy Running cluster with nothing to do.
+func settled(phase etcdv1alpha1.Phase, obs lifecycle.Observation, step membership.Step) bool {
+	return phase == etcdv1alpha1.PhaseRunning && obs.Failure == nil && !obs.Paused && obs.Complete() && step.Action == membership.ActionNone
+}
+
+// settledPoll is the next settled poll, jittered.
+func (r *EtcdClusterReconciler) settledPoll() time.Duration {
+	d := r.SettledPoll
+	if d <= 0 {
+		d = DefaultSettledPoll
+	}
+	return wait.Jitter(d, settledJitter)
 }
 
 // forget drops what the operator holds in memory for a cluster.

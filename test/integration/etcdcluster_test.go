@@ -132,7 +132,7 @@ var _ = Describe("Creating an EtcdCluster", func() {
 		Eventually(func() []string { return eventReasons(ctx, ec) }, timeout, interval).Should(ContainElements("Creating", "Running"))
 	})
 
-	It("does not write to the API server when nothing changed", func(ctx SpecContext) {
+	It("does not write to the API server when nothing changed, and holds no etcd connection once settled", func(ctx SpecContext) {
 		ec := runningCluster(ctx, "noop", 1)
 		owned := map[string]client.Object{"noop": &appsv1.StatefulSet{}, "noop-client": &corev1.Service{}, "noop-peer": &corev1.Service{}, "noop-config": &corev1.ConfigMap{}}
 		versions := map[string]string{}
@@ -156,6 +156,8 @@ var _ = Describe("Creating an EtcdCluster", func() {
 			Expect(get(ctx, ec.Namespace, name, obj)).To(Succeed())
 			Expect(obj.GetResourceVersion()).To(Equal(versions[name]), name)
 		}
+		// Settled: its etcd client is closed between polls, not held.
+		Eventually(func() bool { return pool.Has(client.ObjectKeyFromObject(ec)) }, timeout, interval).Should(BeFalse())
 	})
 })
 

@@ -161,6 +161,10 @@ func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache
 		Etcd:          pool,
 		Network:       members,
 		ClusterDomain: "cluster.local",
+		// envtest has no kubelet: a stopped member changes no pod, so only
+		// the health poll finds it; the production default would outlast
+		// the specs' timeouts.
+		SettledPoll: time.Second,
 	}
 	Expect(r.SetupWithManager(mgr, 4)).To(Succeed())
 	go func() {
