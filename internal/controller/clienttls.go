@@ -27,17 +27,21 @@ type clusterTLS struct {
 	cert  *tls.Certificate
 	roots *x509.CertPool
 	// What cert and roots were built from: parsed certificates are never
-	// changed, so the same pointers mean the same material.
-	ca     *pki.CA
-	leaf   *pki.Leaf
-	config *tls.Config
+	// changed, so the same leaf pointer means the same material.
+	rootsPEM string
+	leaf     *pki.Leaf
+	config   *tls.Config
 }
 
 // config is key's TLS configuration with the operator-client certificate
 // and the CA of set; nil while they do not exist.
 func (c *clientTLS) config(key types.NamespacedName, names resources.Cluster, set certs.Set) *tls.Config {
 	leaf := set.Leaves[certs.OperatorClient]
-	if set.CA == nil || leaf == nil {
+	roots := set.Bundle[certs.OperatorClient]
+	if set.CA != nil {
+		roots = set.CA.CertPEM
+	}
+	if len(roots) == 0 || leaf == nil {
 		return nil
 	}
 	c.mu.Lock()
@@ -50,7 +54,7 @@ func (c *clientTLS) config(key types.NamespacedName, names resources.Cluster, se
 		c.configs[key] = ct
 	}
 	c.mu.Unlock()
-	ct.update(set.CA, leaf)
+	ct.update(roots, leaf)
 	return ct.config
 }
 
@@ -87,9 +91,9 @@ func newClusterTLS(serverName string) *clusterTLS {
 	return ct
 }
 
-func (ct *clusterTLS) update(ca *pki.CA, leaf *pki.Leaf) {
+func (ct *clusterTLS) update(rootsPEM []byte, leaf *pki.Leaf) {
 	ct.mu.RLock()
-	same := ct.ca == ca && ct.leaf == leaf
+	same := ct.rootsPEM == string(rootsPEM) && ct.leaf == leaf
 	ct.mu.RUnlock()
 	if same {
 		return
@@ -99,8 +103,10 @@ func (ct *clusterTLS) update(ca *pki.CA, leaf *pki.Leaf) {
 		return // ParseLeaf accepted it; keep the previous one
 	}
 	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
+	if !roots.AppendCertsFromPEM(rootsPEM) {
+		return // checked before; keep the previous one
+	}
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
-	ct.cert, ct.roots, ct.ca, ct.leaf = &cert, roots, ca, leaf
+	ct.cert, ct.roots, ct.rootsPEM, ct.leaf = &cert, roots, string(rootsPEM), leaf
 }

@@ -42,21 +42,60 @@ func secretName(names resources.Cluster, kind certs.Kind) string {
 	return names.ClientSecret()
 }
 
-// observeCertificates reads the cluster's certificate Secrets from the
-// cache into p.certs; a Secret that does not parse counts as missing. It
-// gives the operator's etcd client its TLS configuration.
+// observeCertificates reads the cluster's certificate Secrets into
+// p.certs (one that does not parse counts as missing) and gives the
+// operator's etcd client its TLS configuration. The user's Secrets
+// (provider Secrets) are checked here, before anything uses them.
 func (r *EtcdClusterReconciler) observeCertificates(ctx context.Context, p *pass) error {
 	if !p.names.TLS() {
 		return nil
 	}
 	p.secrets = map[certs.Kind]*corev1.Secret{}
+	read := r.readOwnSecrets
+	if p.names.UserCertificates() {
+		read = r.readUserSecrets
+	}
+	if err := read(ctx, p); err != nil || p.certFailure != nil {
+		return err
+	}
+	key := client.ObjectKeyFromObject(p.ec)
+	versions := versionsOf(p.secrets)
+	if e, ok := r.certCache.lookup(key, versions); ok {
+		p.certs, p.certsQuietUntil = e.set, e.quietUntil
+	} else {
+		p.certs = parseSecrets(p.secrets)
+		r.certCache.store(key, certEntry{versions: versions, set: p.certs})
+	}
+	if p.certFailure = userCertificatesFailure(p); p.certFailure != nil {
+		return nil
+	}
+	p.tlsConfig = r.clientTLS.config(key, p.names, p.certs)
+	return nil
+}
+
+// userCertificatesFailure is why the user's certificates would not work,
+// nil when they would or are not the user's.
+func userCertificatesFailure(p *pass) *lifecycle.Failure {
+	if !p.names.UserCertificates() {
+		return nil
+	}
+	problem := certs.CheckProvided(p.certs, certs.Requests(p.names, 0), p.now)
+	if problem == nil {
+		return nil
+	}
+	return &lifecycle.Failure{Reason: etcdv1alpha1.ReasonCertificatesFailed,
+		Message: fmt.Sprintf("Secret %s (tls.secrets.%s): %v", secretName(p.names, problem.Kind), problem.Kind, problem.Err)}
+}
+
+// readOwnSecrets reads the operator's Secrets from the cache. The cache
+// holds only the operator's labeled Secrets: one of the same name without
+// the label is someone else's, never taken over.
+func (r *EtcdClusterReconciler) readOwnSecrets(ctx context.Context, p *pass) error {
 	for _, kind := range certs.All {
 		key := client.ObjectKey{Namespace: p.names.Namespace, Name: secretName(p.names, kind)}
 		s := &corev1.Secret{}
 		err := r.Client.Get(ctx, key, s)
 		if apierrors.IsNotFound(err) {
-			// The cache holds only the operator's labeled Secrets: one of
-			// this name without the label is someone else's, never taken over.
 			err = apply.AbsentLive(ctx, r.APIReader, p.ec, corev1.SchemeGroupVersion.WithKind("Secret"), key)
 		} else if err == nil {
 			err = apply.OwnedBy(p.ec, "Secret", s)
@@ -71,15 +110,37 @@ func (r *EtcdClusterReconciler) observeCertificates(ctx context.Context, p *pass
 			return err
 		}
 	}
-	key := client.ObjectKeyFromObject(p.ec)
-	versions := versionsOf(p.secrets)
-	if e, ok := r.certCache.lookup(key, versions); ok {
-		p.certs, p.certsQuietUntil = e.set, e.quietUntil
-	} else {
-		p.certs = parseSecrets(p.secrets)
-		r.certCache.store(key, certEntry{versions: versions, set: p.certs})
+	return nil
+}
+
+// readUserSecrets reads the Secrets of spec.tls.secrets from the API
+// server: they carry no label of the operator's, so the cache has none of
+// them. Only the user changes them, so they are not watched: a fixed
+// Secret is seen at the next poll.
+func (r *EtcdClusterReconciler) readUserSecrets(ctx context.Context, p *pass) error {
+	for _, kind := range certs.Provided {
+		name := secretName(p.names, kind)
+		s := &corev1.Secret{}
+		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.names.Namespace, Name: name}, s)
+		if apierrors.IsNotFound(err) {
+			p.certFailure = &lifecycle.Failure{Reason: etcdv1alpha1.ReasonCertificatesFailed,
+				Message: fmt.Sprintf("Secret %s (tls.secrets.%s) not found", name, kind)}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{keyCA, keyCert, keyKey} {
+			if len(s.Data[k]) == 0 {
+				p.certFailure = &lifecycle.Failure{Reason: etcdv1alpha1.ReasonCertificatesFailed,
+					Message: fmt.Sprintf("Secret %s (tls.secrets.%s) has no %s: it needs ca.crt, tls.crt and tls.key", name, kind, k)}
+				return nil
+			}
+		}
+		p.secrets[kind] = s
 	}
-	p.tlsConfig = r.clientTLS.config(key, p.names, p.certs)
+	// The operator connects as applications do.
+	p.secrets[certs.OperatorClient] = p.secrets[certs.Client]
 	return nil
 }
 
@@ -123,8 +184,8 @@ func (r *EtcdClusterReconciler) certificates(ctx context.Context, p *pass) (*lif
 // then the leaves it signs. An update carries the resourceVersion read, so
 // that a stale read conflicts instead of replacing a newer certificate.
 func (r *EtcdClusterReconciler) issueCertificates(ctx context.Context, p *pass) error {
-	if !p.names.TLS() {
-		return nil
+	if !p.names.TLS() || p.names.UserCertificates() {
+		return nil // the user's certificates are never written
 	}
 	if p.now.Before(p.certsQuietUntil) {
 		return nil // checked at these resource versions; nothing due yet
@@ -203,11 +264,16 @@ func tlsStatus(p *pass) *etcdv1alpha1.TLSStatus {
 			Name: string(certs.CA), SecretName: p.names.CASecret(), NotAfter: metav1.NewTime(ca.Cert.NotAfter)})
 	}
 	for _, kind := range certs.Leaves {
-		if leaf := p.certs.Leaves[kind]; leaf != nil {
-			renew := metav1.NewTime(pki.RenewAt(leaf.Cert, policy.RenewBefore))
-			st.Certificates = append(st.Certificates, etcdv1alpha1.CertificateStatus{
-				Name: string(kind), SecretName: secretName(p.names, kind), NotAfter: metav1.NewTime(leaf.Cert.NotAfter), RenewAt: &renew})
+		leaf := p.certs.Leaves[kind]
+		if leaf == nil || (kind == certs.OperatorClient && p.names.UserCertificates()) {
+			continue
 		}
+		cs := etcdv1alpha1.CertificateStatus{Name: string(kind), SecretName: secretName(p.names, kind), NotAfter: metav1.NewTime(leaf.Cert.NotAfter)}
+		if !p.names.UserCertificates() {
+			// The user's certificates are renewed by their owner.
+			cs.RenewAt = new(metav1.NewTime(pki.RenewAt(leaf.Cert, policy.RenewBefore)))
+		}
+		st.Certificates = append(st.Certificates, cs)
 	}
 	return st
 }

@@ -51,7 +51,13 @@ type Cluster struct {
 	Domain string
 	// Scheme is the URL scheme of client and peer URLs: https with TLS.
 	Scheme string
+	// Provided are the user's certificate Secrets (provider Secrets);
+	// empty when the operator issues them.
+	Provided ProvidedSecrets
 }
+
+// ProvidedSecrets name the Secrets of spec.tls.secrets.
+type ProvidedSecrets struct{ Server, Peer, Client string }
 
 // For names ec's objects in DNS domain domain ("" is cluster.local).
 func For(ec *etcdv1alpha1.EtcdCluster, domain string) Cluster {
@@ -62,7 +68,12 @@ func For(ec *etcdv1alpha1.EtcdCluster, domain string) Cluster {
 	if TLSProviderOf(ec) != etcdv1alpha1.TLSDisabled {
 		scheme = "https"
 	}
-	return Cluster{Name: ec.Name, Namespace: ec.Namespace, Domain: domain, Scheme: scheme}
+	c := Cluster{Name: ec.Name, Namespace: ec.Namespace, Domain: domain, Scheme: scheme}
+	if TLSProviderOf(ec) == etcdv1alpha1.TLSSecrets && ec.Spec.TLS.Secrets != nil {
+		s := ec.Spec.TLS.Secrets
+		c.Provided = ProvidedSecrets{Server: s.Server, Peer: s.Peer, Client: s.Client}
+	}
+	return c
 }
 
 // TLSProviderOf is the TLS provider ec's members run with: the one status
@@ -84,12 +95,29 @@ func TLSProviderOf(ec *etcdv1alpha1.EtcdCluster) etcdv1alpha1.TLSProvider {
 // TLS says whether the members serve https.
 func (c Cluster) TLS() bool { return c.Scheme == "https" }
 
-// Secrets of the certificates the operator issues for a cluster.
-func (c Cluster) CASecret() string             { return c.Name + "-ca" }
-func (c Cluster) ServerSecret() string         { return c.Name + "-server-tls" }
-func (c Cluster) PeerSecret() string           { return c.Name + "-peer-tls" }
-func (c Cluster) OperatorClientSecret() string { return c.Name + "-operator-client-tls" }
-func (c Cluster) ClientSecret() string         { return c.Name + "-client-tls" }
+// UserCertificates says the certificates are the user's (provider
+// Secrets): read and checked, never written.
+func (c Cluster) UserCertificates() bool { return c.Provided != ProvidedSecrets{} }
+
+// Secrets of the cluster's certificates: those the operator issues, or
+// the user's. With the user's, the operator connects with the client
+// Secret that applications use too.
+func (c Cluster) CASecret() string { return c.Name + "-ca" }
+func (c Cluster) ServerSecret() string {
+	return or(c.Provided.Server, c.Name+"-server-tls")
+}
+func (c Cluster) PeerSecret() string { return or(c.Provided.Peer, c.Name+"-peer-tls") }
+func (c Cluster) OperatorClientSecret() string {
+	return or(c.Provided.Client, c.Name+"-operator-client-tls")
+}
+func (c Cluster) ClientSecret() string { return or(c.Provided.Client, c.Name+"-client-tls") }
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
 
 // ClientServiceHost is the client Service's fully qualified name: the name
 // the operator checks a member's server certificate against.

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/certs"
 	"github.com/etcd-operator/etcd-operator/internal/pki"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/test/e2e/framework"
@@ -148,6 +149,50 @@ var _ = Describe("TLS, on by default", Ordered, Label("tls"), func() {
 		Expect(restarts(ctx, t)).To(Equal(before), "pod UIDs and restart counts")
 		Expect(r.Failed).To(BeZero(), "failed writes while the certificates were renewed")
 	}, SpecTimeout(2*renewalBound+time.Minute))
+})
+
+var _ = Describe("TLS with the user's own certificates", Label("tls"), func() {
+	It("runs a cluster on Secrets a user's PKI wrote, which applications use to connect", func(ctx SpecContext) {
+		refs := &etcdv1alpha1.TLSSecretRefs{Server: "corp-server", Peer: "corp-peer", Client: "corp-app"}
+		ec := newEtcdCluster(fw.NewNamespace(ctx, "tls-byo"), "byo", 3, func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.TLS = etcdv1alpha1.TLSSpec{Provider: etcdv1alpha1.TLSSecrets, Secrets: refs}
+		})
+		// A PKI of its own: one CA for clients and servers, another for
+		// peers, subjects of its own choosing.
+		clients, err := pki.NewCA("corp client CA", 24*time.Hour, time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		peers, err := pki.NewCA("corp peer CA", 24*time.Hour, time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		reqs := certs.Requests(resources.For(ec, ""), 24*time.Hour)
+		for kind, ref := range map[certs.Kind]struct {
+			name string
+			ca   *pki.CA
+		}{certs.Server: {refs.Server, clients}, certs.Peer: {refs.Peer, peers}, certs.Client: {refs.Client, clients}} {
+			req := reqs[kind]
+			req.CommonName = "corp " + string(kind)
+			leaf, err := ref.ca.Issue(req, time.Now())
+			Expect(err).NotTo(HaveOccurred())
+			Expect(k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: ref.name}, Type: corev1.SecretTypeTLS,
+				Data: map[string][]byte{"ca.crt": ref.ca.CertPEM, "tls.crt": leaf.CertPEM, "tls.key": leaf.KeyPEM}})).To(Succeed())
+		}
+		Expect(k8s.Create(ctx, ec)).To(Succeed())
+		_, _, err = awaitCreated(ctx, ec, time.Now(), createBound)
+		Expect(err).NotTo(HaveOccurred(), "a cluster on the user's certificates not Running and healthy")
+		t := targetOf(ec)
+		Expect(t.ClientSecret).To(Equal(refs.Client))
+
+		st := fw.ExpectHealthy(ctx, t)
+		d := dialerOf(ctx, t)
+		kvs, _ := d.PutKeys(ctx, st.Endpoints(), "byo", 3)
+		d.ExpectData(ctx, st.Members[2].Endpoint(), kvs)
+		got, err := fw.FetchCluster(ctx, ec)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got.Status.TLS.Provider).To(Equal(etcdv1alpha1.TLSSecrets))
+		Expect(got.Status.TLS.ClientSecretName).To(Equal(refs.Client))
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ec.Namespace, Name: "byo-ca"}, &corev1.Secret{})).NotTo(Succeed(), "no CA of the operator's")
+		Expect(putOnce(ctx, framework.Dialer{Scheme: "https", TLS: &tls.Config{InsecureSkipVerify: true, //nolint:gosec // the refusal is the point
+			Certificates: []tls.Certificate{foreignClientCert()}}}, st.Members[0].Endpoint())).NotTo(Succeed(), "a client of another CA")
+	}, SpecTimeout(specTimeout))
 })
 
 // putOnce writes one key through d at endpoint.

@@ -201,6 +201,14 @@ var _ = Describe("Bad input", Label("crd"), func() {
 		Entry("a name that is not a DNS label", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = "my.etcd" }, "must be a DNS label"),
 		Entry("a name too long for pod names", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = strings.Repeat("a", 53) }, "at most 52 characters"),
 		Entry("an unknown TLS provider", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = "Vault" }, "tls.provider"),
+		Entry("provider Secrets without the Secrets", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = etcdv1alpha1.TLSSecrets },
+			"tls.provider Secrets needs tls.secrets"),
+		Entry("Secrets named for another provider", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.TLS.Secrets = &etcdv1alpha1.TLSSecretRefs{Server: "s", Peer: "p", Client: "c"}
+		}, "tls.secrets is only used with tls.provider Secrets"),
+		Entry("a Secret left unnamed", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.TLS = etcdv1alpha1.TLSSpec{Provider: etcdv1alpha1.TLSSecrets, Secrets: &etcdv1alpha1.TLSSecretRefs{Server: "s", Peer: "p"}}
+		}, "tls.secrets.client"),
 		Entry("a certificate lifetime under 2m", func(ec *etcdv1alpha1.EtcdCluster) {
 			ec.Spec.TLS.CertificateLifetime = &metav1.Duration{Duration: time.Minute}
 		}, "tls.certificateLifetime must be from 2m to 87600h"),

@@ -61,6 +61,7 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println(r.line())
+		fmt.Println(r.detail())
 		results = append(results, r)
 	}
 	printPerCluster(results)

@@ -26,6 +26,12 @@ type result struct {
 	allRunning              time.Duration
 }
 
+// detail is what the line leaves out.
+func (r result) detail() string {
+	return fmt.Sprintf("scale-detail clusters=%d steady_api_reads_per_s=%.2f rss_kb_per_cluster=%.1f goroutines_per_cluster=%.2f",
+		r.n, r.readsPerS, r.rssMB*1024/float64(r.n), float64(r.goroutines)/float64(r.n))
+}
+
 func (r result) line() string {
 	return fmt.Sprintf("scale clusters=%d rss_mb=%.1f heap_mb=%.1f goroutines=%d etcd_conns=%d steady_api_writes_per_s=%.2f etcd_calls_per_s_per_cluster=%.3f change_p50_s=%.3f change_p99_s=%.3f all_running_s=%.1f",
 		r.n, r.rssMB, r.heapMB, r.goroutines, r.etcdConns, r.writesPerS, r.etcdCallsPerSPerCluster,

@@ -27,11 +27,19 @@ type Target struct {
 	Size      int
 	// TLS: the members serve https and want a client certificate.
 	TLS bool
+	// ClientSecret is the Secret clients connect with: the user's
+	// (provider Secrets), or "" for the one the operator issues.
+	ClientSecret string
 }
 
 // TargetOf is the etcd cluster an EtcdCluster runs.
 func TargetOf(ec *etcdv1alpha1.EtcdCluster) Target {
-	return Target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size), TLS: resources.For(ec, "").TLS()}
+	names := resources.For(ec, "")
+	t := Target{Namespace: ec.Namespace, Instance: ec.Name, Size: int(ec.Spec.Size), TLS: names.TLS()}
+	if names.UserCertificates() {
+		t.ClientSecret = names.ClientSecret()
+	}
+	return t
 }
 
 // Resources names t's objects as the operator does.

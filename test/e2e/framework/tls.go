@@ -16,8 +16,8 @@ import (
 )
 
 // DialerOf is the dialer of t's members: plain HTTP, or mutual TLS with
-// the application client certificate the operator keeps in t's client
-// Secret, which is how an application connects. Members are dialed at pod
+// the application client certificate in t's client Secret (the operator's
+// or the user's), which is how an application connects. Members are dialed at pod
 // and Service IPs, which no certificate names: their server certificate
 // is checked against the client Service's name, which it carries.
 func (f *Framework) DialerOf(ctx context.Context, t Target) (Dialer, error) {
@@ -25,8 +25,12 @@ func (f *Framework) DialerOf(ctx context.Context, t Target) (Dialer, error) {
 		return f.Dialer, nil
 	}
 	names := t.Resources()
+	secret := names.ClientSecret()
+	if t.ClientSecret != "" {
+		secret = t.ClientSecret
+	}
 	s := &corev1.Secret{}
-	if err := f.K8s.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: names.ClientSecret()}, s); err != nil {
+	if err := f.K8s.Get(ctx, client.ObjectKey{Namespace: t.Namespace, Name: secret}, s); err != nil {
 		return Dialer{}, fmt.Errorf("the client Secret of %s/%s: %w", t.Namespace, t.Instance, err)
 	}
 	cfg, err := ClientTLS(s, names.ClientServiceHost())
