@@ -61,16 +61,16 @@ type TLSSpec struct {
 type TLSSecretRefs struct {
 	// Server is what members serve clients with. Its certificate must be
 	// valid for serverAuth and clientAuth and name the client Service
-	// (<name>-client, with its namespace forms), every member
-	// (<name>-N.<name>-peer.<namespace>.svc), localhost and 127.0.0.1, and
-	// chain to the client Secret's ca.crt; its ca.crt is what members trust
-	// clients by.
+	// (<name>-client, with its namespace forms), the members
+	// (*.<name>-peer.<namespace>.svc and the same with the cluster domain),
+	// localhost, 127.0.0.1 and ::1, and chain to the client Secret's
+	// ca.crt; its ca.crt is what members trust clients by.
 	// +kubebuilder:validation:MinLength=1
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Server Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	Server string `json:"server"`
 	// Peer is what members authenticate each other with: serverAuth and
-	// clientAuth, the names of every member and the wildcard
-	// *.<name>-peer.<namespace>.svc.<domain>, chained to its own ca.crt.
+	// clientAuth and *.<name>-peer.<namespace>.svc.<domain>, chained to its
+	// own ca.crt.
 	// +kubebuilder:validation:MinLength=1
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Peer Secret",xDescriptors={"urn:alm:descriptor:io.kubernetes:Secret"}
 	Peer string `json:"peer"`
