@@ -47,16 +47,20 @@ func (r *EtcdClusterReconciler) SetupWithManager(mgr ctrl.Manager, workers int) 
 // clusters full of other StatefulSets, Services and ConfigMaps.
 func CacheOptions(namespaces string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{"app.kubernetes.io/managed-by": resources.ManagedBy})
-	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&appsv1.StatefulSet{}:           {Label: managed},
-		&corev1.Service{}:               {Label: managed},
-		&corev1.ConfigMap{}:             {Label: managed},
-		&corev1.Pod{}:                   {Label: managed},
-		&corev1.PersistentVolumeClaim{}: {Label: managed},
-		// Only the certificate Secrets the operator wrote: never the
-		// namespace's other Secrets, in memory or through a watch.
-		&corev1.Secret{}: {Label: managed},
-	}}
+	opts := cache.Options{
+		// Nothing reads managedFields, the largest part of most cached
+		// objects; an update without them leaves the server's unchanged.
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&appsv1.StatefulSet{}:           {Label: managed},
+			&corev1.Service{}:               {Label: managed},
+			&corev1.ConfigMap{}:             {Label: managed},
+			&corev1.Pod{}:                   {Label: managed},
+			&corev1.PersistentVolumeClaim{}: {Label: managed},
+			// Only the certificate Secrets the operator wrote: never the
+			// namespace's other Secrets, in memory or through a watch.
+			&corev1.Secret{}: {Label: managed},
+		}}
 	if namespaces != "" {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range strings.Split(namespaces, ",") {

@@ -43,7 +43,7 @@ const namespace = "scale"
 type config struct {
 	n, workers, changes, servers int
 	window, poll                 time.Duration
-	chart                        string
+	chart, heapProfile           string
 }
 
 // run is one measured run's moving parts.
@@ -63,6 +63,8 @@ func measure(cfg config) (result, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env := &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join("config", "crd", "bases")}, ErrorIfCRDPathMissing: true}
+	// Two Services per cluster: envtest's default range has 256 addresses.
+	env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.96.0.0/12")
 	rc, err := env.Start()
 	if err != nil {
 		return result{}, fmt.Errorf("starting envtest (is KUBEBUILDER_ASSETS set?): %w", err)
@@ -168,7 +170,7 @@ func (r *run) startWorld(ctx context.Context, rc *rest.Config, servers standin.S
 	go func() { <-ctx.Done(); world.Close() }()
 	world.Rolled = r.rolled
 	if err := ctrl.NewControllerManagedBy(mgr).Named("world").For(&appsv1.StatefulSet{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).Complete(world); err != nil {
+		WithOptions(controller.Options{MaxConcurrentReconciles: 1, SkipNameValidation: new(true)}).Complete(world); err != nil {
 		return err
 	}
 	if _, err := mgr.GetCache().GetInformer(ctx, &etcdv1alpha1.EtcdCluster{}); err != nil {
@@ -211,6 +213,22 @@ func (r *run) stats(gc bool) (stats, error) {
 	defer func() { _ = resp.Body.Close() }()
 	var s stats
 	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// saveHeapProfile writes the operator's heap profile to path.
+func (r *run) saveHeapProfile(path string) error {
+	resp, err := http.Get(strings.TrimSuffix(r.statsURL, "/stats") + "/debug/pprof/heap") //nolint:gosec // loopback
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 func name(i int) string { return fmt.Sprintf("c%04d", i) }

@@ -28,6 +28,7 @@ func main() {
 		workers, m     int
 		shared         int
 		window, poll   time.Duration
+		heapProfile    string
 	)
 	flag.BoolVar(&child, "operator", false, "Run as the operator process (started by the driver).")
 	flag.StringVar(&servers, "servers", "", "Operator process: client URLs of the shared etcd servers.")
@@ -37,6 +38,7 @@ func main() {
 	flag.IntVar(&m, "changes", 40, "Spec changes timed per run, each on another cluster.")
 	flag.IntVar(&shared, "etcd-servers", 3, "Shared etcd servers standing in for the members.")
 	flag.DurationVar(&window, "window", 60*time.Second, "Steady-state measurement window.")
+	flag.StringVar(&heapProfile, "heap-profile", "", "Write the operator's heap profile after settling to this file, suffixed with the cluster count.")
 	flag.DurationVar(&poll, "settled-poll-interval", 0, "The operator's --settled-poll-interval (0: its default).")
 	flag.Parse()
 	// The operator logs as in production, to nowhere; the driver is silent.
@@ -55,7 +57,7 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bad cluster count %q\n", s)
 			os.Exit(2)
 		}
-		r, err := measure(config{n: n, workers: workers, poll: poll, changes: m, servers: shared, window: window, chart: chart})
+		r, err := measure(config{n: n, workers: workers, poll: poll, heapProfile: heapProfile, changes: m, servers: shared, window: window, chart: chart})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "clusters=%d: %v\n", n, err)
 			os.Exit(1)

@@ -28,8 +28,7 @@ type result struct {
 
 // detail is what the line leaves out.
 func (r result) detail() string {
-	return fmt.Sprintf("scale-detail clusters=%d steady_api_reads_per_s=%.2f rss_kb_per_cluster=%.1f goroutines_per_cluster=%.2f",
-		r.n, r.readsPerS, r.rssMB*1024/float64(r.n), float64(r.goroutines)/float64(r.n))
+	return fmt.Sprintf("scale-detail clusters=%d steady_api_reads_per_s=%.2f", r.n, r.readsPerS)
 }
 
 func (r result) line() string {
@@ -64,6 +63,11 @@ func (r *run) measure(ctx context.Context) (result, error) {
 	res.etcdCallsPerSPerCluster = float64(s1.EtcdCalls-s0.EtcdCalls) / secs / float64(r.cfg.n)
 	res.rssMB, res.heapMB = float64(s1.RSSBytes)/(1<<20), float64(s1.HeapBytes)/(1<<20)
 	res.goroutines, res.etcdConns = s1.Goroutines, s1.EtcdConns
+	if r.cfg.heapProfile != "" {
+		if err := r.saveHeapProfile(fmt.Sprintf("%s.%d", r.cfg.heapProfile, r.cfg.n)); err != nil {
+			return res, err
+		}
+	}
 	lat, err := r.changes(ctx)
 	if err != nil {
 		return res, err

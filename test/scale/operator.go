@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // the operator's profiles, on loopback, for make bench-scale
 	"os"
 	"runtime"
 	"strconv"
