@@ -80,8 +80,8 @@ undeploy: $(KUSTOMIZE) ## Delete what deploy applied.
 ##@ Tests
 
 .PHONY: test
-test: ## All tests: unit, integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
-	@for t in test-unit test-integration test-crd-min test-e2e test-olm; do \
+test: ## All tests: unit, alert rules (promtool), integration (envtest, embedded etcd), end-to-end and OLM install/upgrade (local cluster).
+	@for t in test-unit test-alerts test-integration test-crd-min test-e2e test-olm; do \
 		s=$$(date +%s); $(MAKE) --no-print-directory $$t || { echo "== $$t FAILED after $$(( $$(date +%s) - s ))s"; exit 1; }; \
 		echo "== $$t took $$(( $$(date +%s) - s ))s"; \
 	done
@@ -89,6 +89,10 @@ test: ## All tests: unit, integration (envtest, embedded etcd), end-to-end and O
 .PHONY: test-unit
 test-unit: ## Unit tests of pure logic and golden chart renders.
 	go test ./api/... ./internal/... -count=1
+
+.PHONY: test-alerts
+test-alerts: $(PROMTOOL) ## The alert rules checked and unit-tested by promtool (each fires, and stays quiet on a healthy cluster), each with a runbook.
+	PROMTOOL=$(PROMTOOL) go test ./test/alerts/ -count=1 -v
 
 .PHONY: test-integration
 test-integration: $(ENVTEST_ASSETS) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
@@ -103,8 +107,8 @@ test-e2e: ## End-to-end suite: local cluster up, operator built and deployed, re
 	hack/e2e.sh
 
 .PHONY: bench
-bench: $(ENVTEST_ASSETS) ## Benchmarks of the chart render, a no-op reconcile and the certificate check of an unchanged TLS cluster (ns/op, allocs/op).
-	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go test ./internal/chart/ ./internal/controller/ ./test/integration/ -run '^$$' -bench . -benchmem -count=1
+bench: $(ENVTEST_ASSETS) ## Benchmarks of the chart render, a no-op reconcile (with and without metrics), a scrape of 50 clusters and the certificate check of an unchanged TLS cluster.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go test ./internal/chart/ ./internal/controller/ ./internal/metrics/ ./test/integration/ -run '^$$' -bench . -benchmem -count=1
 
 SCALE_CLUSTERS ?= 10,100,1000
 .PHONY: bench-scale

@@ -23,7 +23,8 @@ var version = "dev"
 func main() {
 	o := operator.Options{Timeouts: etcd.DefaultTimeouts}
 	var watchesFile string
-	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.BoolVar(&o.InsecureMetrics, "metrics-insecure", false, "Serve metrics over plain HTTP to any client, instead of HTTPS to clients the API server authorizes for GET /metrics.")
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "Address of the /healthz and /readyz endpoints.")
 	flag.BoolVar(&o.LeaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	flag.StringVar(&watchesFile, "watches-file", "watches.yaml", "Operator SDK watches file mapping EtcdCluster to its Helm chart.")

@@ -28,6 +28,8 @@
 #                      $(OLM_IMAGE_TAR) (image $(OLM_IMAGE)) and
 #                      $(OLM_MANIFESTS_DIR)/{crds,olm}.yaml (offline install manifests)
 #   registry           $(DISTRIBUTION_REGISTRY) (distribution's registry, for loopback)
+#   promtool           $(PROMTOOL)
+#   prometheus         $(PROMETHEUS)
 #   olm-tools          scorecard-test, scorecard-untar, opm-image, olm and registry
 #   tools-all          all of the above, one after the other
 #   tools-paths        print VAR=path (or VAR=image) for every tool variable, building nothing
@@ -475,15 +477,42 @@ registry: $(DISTRIBUTION_REGISTRY) ## Build the distribution registry into bin/ 
 .PHONY: olm-tools
 olm-tools: scorecard-test scorecard-untar opm-image olm registry ## Build scorecard-test, the untar image, opm, OLM and the registry with their images (once).
 
+# --- Prometheus and promtool (hack/tools/prometheus) ---------------------------------
+# promtool checks and unit-tests the alert rules (make test-alerts); Prometheus is the
+# real scraper of the e2e suite's metrics specs.
+PROMETHEUS_VERSION ?= v0.316.0
+PROMETHEUS_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/prometheus
+PROMETHEUS_DIR ?= $(TOOLS_BIN_DIR)/prometheus-$(PROMETHEUS_VERSION)
+PROMETHEUS ?= $(PROMETHEUS_DIR)/prometheus
+PROMTOOL ?= $(PROMETHEUS_DIR)/promtool
+tools_prometheus_pkg = github.com/prometheus/prometheus
+# Prometheus's module v0.3XY.Z is its release 3.XY.Z.
+PROMETHEUS_RELEASE ?= 3.16.0
+
+$(PROMETHEUS) $(PROMTOOL): $(PROMETHEUS_DIR)/%:
+	@$(call tools-require-module,$(PROMETHEUS_MODULE_DIR),$(tools_prometheus_pkg),$(PROMETHEUS_VERSION),update $(PROMETHEUS_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "$* $(PROMETHEUS_RELEASE) (one-time, $(if $(filter prometheus,$*),~8 min: cloud discovery SDKs included,~2 min))" \
+		'cd $(PROMETHEUS_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath \
+		-ldflags "-s -w -X github.com/prometheus/common/version.Version=$(PROMETHEUS_RELEASE)" \
+		-o $$TOOLS_OUT/$* $(tools_prometheus_pkg)/cmd/$*'
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Build promtool into bin/ (once) and print its path.
+	@echo $(PROMTOOL)
+
+.PHONY: prometheus
+prometheus: $(PROMETHEUS) ## Build Prometheus into bin/ (once) and print its path.
+	@echo $(PROMETHEUS)
+
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBEBUILDER_ASSETS_MIN KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
 	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
 	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR \
 	SCORECARD_UNTAR SCORECARD_UNTAR_IMAGE SCORECARD_UNTAR_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
-	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY
+	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY PROMETHEUS PROMTOOL
 
 .PHONY: tools-paths
 tools-paths: ## Print VAR=path for every tool (builds nothing).

@@ -381,6 +381,12 @@ type MemberStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Database Size (bytes)",xDescriptors={"urn:alm:descriptor:text"}
 	DBSizeBytes int64 `json:"dbSizeBytes,omitempty"`
 
+	// DBSizeInUseBytes is how much of the database file holds live data;
+	// the rest is free pages that only a defragmentation returns.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Database In Use (bytes)",xDescriptors={"urn:alm:descriptor:text"}
+	DBSizeInUseBytes int64 `json:"dbSizeInUseBytes,omitempty"`
+
 	// RaftIndexLag is how many raft entries the member trails the leader by,
 	// as seen at the last health check; a member that keeps lagging is slow
 	// or partitioned.

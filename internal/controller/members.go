@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,7 +27,12 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membe
 	if step.Action == membership.ActionNone {
 		return nil
 	}
-	if err := r.changeMembership(ctx, p, step); err != nil {
+	start := time.Now()
+	err := r.changeMembership(ctx, p, step)
+	if changesEtcd(step.Action) {
+		r.Metrics.MembershipChange(client.ObjectKeyFromObject(p.ec), string(step.Action), time.Since(start), err)
+	}
+	if err != nil {
 		var half removedNotReadded
 		if errors.As(err, &half) {
 			// The removal is done and cannot be undone: say so now.
@@ -45,6 +51,12 @@ func (r *EtcdClusterReconciler) execute(ctx context.Context, p *pass, step membe
 	logf.FromContext(ctx).Info("membership step done", "action", step.Action, "member", step.Target,
 		"restartPod", step.RestartPod, "deleteClaim", step.DeleteClaim)
 	return nil
+}
+
+// changesEtcd is true for the actions that change etcd's member list or
+// its leader.
+func changesEtcd(a membership.Action) bool {
+	return a != membership.ActionNone && a != membership.ActionReset && a != membership.ActionPruneClaim
 }
 
 // changeMembership makes step's change in etcd.

@@ -43,6 +43,13 @@ var leaderElectionVerbs = map[string][]string{
 	"/events":                    {"create", "patch"},
 }
 
+// The metrics endpoint's authentication and authorization: create-only,
+// cluster-scoped reviews, the operator's only cluster-wide permission.
+var metricsAuthVerbs = map[string][]string{
+	"authentication.k8s.io/tokenreviews":        {"create"},
+	"authorization.k8s.io/subjectaccessreviews": {"create"},
+}
+
 // verbsByResource flattens rules to "group/resource" -> sorted verbs, failing
 // on what a least-privilege role must not hold: wildcards, resource names
 // (not used by the operator) and non-resource URLs.
@@ -112,6 +119,12 @@ func TestManagerRoleVerbs(t *testing.T) {
 	compareVerbs(t, "role.yaml", verbsByResource(t, role.Rules), managerVerbs)
 }
 
+// TestMetricsAuthRoleVerbs checks config/rbac/metrics_auth_role.yaml.
+func TestMetricsAuthRoleVerbs(t *testing.T) {
+	role := readRole(t, "metrics_auth_role.yaml", "ClusterRole")
+	compareVerbs(t, "metrics_auth_role.yaml", verbsByResource(t, role.Rules), metricsAuthVerbs)
+}
+
 // TestLeaderElectionRoleVerbs checks config/rbac/leader_election_role.yaml.
 func TestLeaderElectionRoleVerbs(t *testing.T) {
 	role := readRole(t, "leader_election_role.yaml", "Role")
@@ -170,18 +183,19 @@ func readCSV(t *testing.T) csvFile {
 }
 
 // TestBundlePermissionsAreNamespaced checks that the CSV asks for namespaced
-// permissions only. OLM grants a CSV's clusterPermissions cluster-wide
-// whatever the install mode, and its permissions as Roles in the
-// OperatorGroup's target namespaces (as a ClusterRole only for
-// AllNamespaces): the operator needs nothing cluster-scoped, so an
-// OwnNamespace or SingleNamespace install must not get cluster-wide rights.
+// permissions only, but for the metrics endpoint's reviews. OLM grants a
+// CSV's clusterPermissions cluster-wide whatever the install mode, and its
+// permissions as Roles in the OperatorGroup's target namespaces (as a
+// ClusterRole only for AllNamespaces): an OwnNamespace or SingleNamespace
+// install must not get cluster-wide rights to any object.
 func TestBundlePermissionsAreNamespaced(t *testing.T) {
 	csv := readCSV(t)
 	install := csv.Spec.Install.Spec
-	for _, p := range install.ClusterPermissions {
-		t.Errorf("clusterPermissions for %s: %v; the operator needs no cluster-scoped permission", p.ServiceAccountName, verbsByResource(t, p.Rules))
-	}
 	sa := install.Deployments[0].Spec.Template.Spec.ServiceAccountName
+	if len(install.ClusterPermissions) != 1 || install.ClusterPermissions[0].ServiceAccountName != sa {
+		t.Fatalf("clusterPermissions = %+v, want one entry, the metrics reviews of %q", install.ClusterPermissions, sa)
+	}
+	compareVerbs(t, "CSV clusterPermissions", verbsByResource(t, install.ClusterPermissions[0].Rules), metricsAuthVerbs)
 	if len(install.Permissions) != 1 || install.Permissions[0].ServiceAccountName != sa {
 		t.Fatalf("permissions = %+v, want one entry, for the manager's service account %q", install.Permissions, sa)
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
 	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
+	"github.com/etcd-operator/etcd-operator/internal/metrics"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/internal/values"
 )
@@ -77,6 +78,8 @@ type EtcdClusterReconciler struct {
 	// SettledPoll is the health poll of a settled cluster; 0 is
 	// DefaultSettledPoll.
 	SettledPoll time.Duration
+	// Metrics counts what the reconciler does; nil counts nothing.
+	Metrics *metrics.Recorder
 
 	quorum    quorumWatch
 	stepRetry stepRetry
@@ -104,6 +107,7 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 
 	p, err := r.observe(ctx, ec)
 	if err != nil {
+		r.Metrics.ReconcileError(req.NamespacedName, reasonObserveFailed)
 		return reconcile.Result{}, err
 	}
 	step := decide(p)
@@ -111,11 +115,15 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	obs := observation(p, step, out, func(o lifecycle.Observation) time.Duration {
 		return r.quorum.missingFor(ec, o, time.Now())
 	})
+	if reason := failureReason(out); reason != "" {
+		r.Metrics.ReconcileError(req.NamespacedName, reason)
+	}
 	if err := r.report(ctx, p, obs, out); err != nil {
 		if apierrors.IsConflict(err) {
 			// Read from a cache that had not seen our last write yet.
 			return reconcile.Result{RequeueAfter: conflictRequeue}, nil
 		}
+		r.Metrics.ReconcileError(req.NamespacedName, reasonStatusFailed)
 		return reconcile.Result{}, err
 	}
 	res := requeue(ec.Status.Phase, obs, step, r.settledPoll())
@@ -231,6 +239,7 @@ func (r *EtcdClusterReconciler) forget(key types.NamespacedName) {
 	r.stepRetry.succeeded(key)
 	r.clientTLS.forget(key)
 	r.certCache.forget(key)
+	r.Metrics.Forget(key)
 }
 
 // stepRetry backs off a membership step that etcd keeps refusing, with

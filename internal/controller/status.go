@@ -30,6 +30,42 @@ type outcome struct {
 // failed is true for a pass whose act phase did not do what it decided.
 func (o outcome) failed() bool { return o.stepErr != nil || o.applyErr != nil }
 
+// Reasons of reconcile errors that are not a condition's reason.
+const (
+	reasonObserveFailed = "ObserveFailed"
+	reasonStatusFailed  = "StatusUpdateFailed"
+)
+
+// failureReason is why the act phase of a pass failed, "" if it did not:
+// the reason its condition shows.
+func failureReason(o outcome) string {
+	switch {
+	case o.failure != nil:
+		return o.failure.Reason
+	case o.stepErr != nil:
+		return etcdv1alpha1.ReasonMembershipStepFailed
+	case o.applyErr != nil:
+		return etcdv1alpha1.ReasonApplyFailed
+	}
+	return ""
+}
+
+// leaderChanged is true when before and after both name a leader, and not
+// the same one.
+func leaderChanged(before, after []etcdv1alpha1.MemberStatus) bool {
+	was, is := leaderName(before), leaderName(after)
+	return was != "" && is != "" && was != is
+}
+
+func leaderName(members []etcdv1alpha1.MemberStatus) string {
+	for _, m := range members {
+		if m.Leader {
+			return m.Name
+		}
+	}
+	return ""
+}
+
 // observation condenses the pass, the step and what acting on it gave into
 // the one Observation that phase and conditions are computed from.
 func observation(p *pass, step membership.Step, out outcome, quorumMissingFor func(lifecycle.Observation) time.Duration) lifecycle.Observation {
@@ -108,6 +144,9 @@ func (r *EtcdClusterReconciler) report(ctx context.Context, p *pass, o lifecycle
 	if err := r.Client.Status().Patch(ctx, ec, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})); err != nil {
 		return err
 	}
+	if leaderChanged(orig.Status.Members, ec.Status.Members) {
+		r.Metrics.LeaderChange(client.ObjectKeyFromObject(ec))
+	}
 	if prev, now := orig.Status.Phase, ec.Status.Phase; prev != now {
 		eventType := corev1.EventTypeNormal
 		if now == etcdv1alpha1.PhaseFailed {
@@ -160,15 +199,16 @@ func memberStatuses(namer membership.Namer, c *etcdstate.Cluster, prev []etcdv1a
 	out := make([]etcdv1alpha1.MemberStatus, 0, len(c.Members))
 	for _, m := range c.Members {
 		ms := etcdv1alpha1.MemberStatus{
-			Name:         namer.Name(m),
-			ID:           etcdstate.HexID(m.ID),
-			Learner:      m.Learner,
-			Leader:       m.Leader,
-			Healthy:      m.Healthy(),
-			Version:      m.Version,
-			DBSizeBytes:  m.DBSize,
-			RaftIndexLag: int64(c.RaftLag(m)),
-			Errors:       m.Errors,
+			Name:             namer.Name(m),
+			ID:               etcdstate.HexID(m.ID),
+			Learner:          m.Learner,
+			Leader:           m.Leader,
+			Healthy:          m.Healthy(),
+			Version:          m.Version,
+			DBSizeBytes:      m.DBSize,
+			DBSizeInUseBytes: m.DBSizeInUse,
+			RaftIndexLag:     int64(c.RaftLag(m)),
+			Errors:           m.Errors,
 		}
 		ms.DataUID = prevData[ms.ID]
 		if uid, ok := data[ms.Name]; ok && ms.Healthy {

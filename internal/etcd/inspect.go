@@ -81,6 +81,7 @@ func (c *conn) status(ctx context.Context, member *etcdstate.Member, endpoint st
 	member.Reached = true
 	member.Version = st.Version
 	member.DBSize = st.DbSize
+	member.DBSizeInUse = st.DbSizeInUse
 	member.RaftIndex = st.RaftIndex
 	member.Leader = st.Leader == member.ID
 	member.Errors = append(member.Errors, st.Errors...)

@@ -14,11 +14,13 @@ type Member struct {
 	ClientURLs []string
 	Learner    bool
 	// Reached is true when the member answered its status call.
-	Reached   bool
-	Leader    bool
-	Version   string
-	DBSize    int64
-	RaftIndex uint64
+	Reached bool
+	Leader  bool
+	Version string
+	DBSize  int64
+	// DBSizeInUse is the part of DBSize that holds live data.
+	DBSizeInUse int64
+	RaftIndex   uint64
 	// Errors are the member's own errors (alarms) or why it was not reached.
 	Errors []string
 }

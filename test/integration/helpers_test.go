@@ -30,8 +30,12 @@ func ctrlConfig() config.Controller {
 	return config.Controller{SkipNameValidation: new(true)}
 }
 
-func fieldsNotInNamespace(ns string) fields.Selector {
-	return fields.OneTermNotEqualSelector("metadata.namespace", ns)
+func fieldsNotInNamespace(namespaces ...string) fields.Selector {
+	var not []fields.Selector
+	for _, ns := range namespaces {
+		not = append(not, fields.OneTermNotEqualSelector("metadata.namespace", ns))
+	}
+	return fields.AndSelectors(not...)
 }
 
 var nsCounter int

@@ -14,6 +14,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -32,12 +33,18 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/controller"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
+	"github.com/etcd-operator/etcd-operator/internal/metrics"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
 	"github.com/etcd-operator/etcd-operator/test/etcdtest"
 )
 
-// brokenNamespace is reconciled by a second manager whose chart cannot render.
-const brokenNamespace = "broken-chart"
+// brokenNamespace is reconciled by a second manager whose chart cannot
+// render; secureNamespace by the operator as cmd/ builds it, with its
+// metrics served over HTTPS (metrics_test.go).
+const (
+	brokenNamespace = "broken-chart"
+	secureNamespace = "metrics-secure"
+)
 
 var (
 	testEnv   *envtest.Environment
@@ -47,7 +54,9 @@ var (
 	cancel    context.CancelFunc
 	pool      *etcd.Pool
 	reconcilr *controller.EtcdClusterReconciler
-	members   = &memberRegistry{clusters: map[types.NamespacedName]*etcdtest.Cluster{}, peerURLs: map[string]string{}}
+	// registry holds the main manager's operator series.
+	registry = prometheus.NewPedanticRegistry()
+	members  = &memberRegistry{clusters: map[types.NamespacedName]*etcdtest.Cluster{}, peerURLs: map[string]string{}}
 )
 
 // memberRegistry maps an EtcdCluster to the embedded etcd members that
@@ -136,15 +145,17 @@ var _ = BeforeSuite(func() {
 	// The operator's own cache options (only objects it labeled as its
 	// own), less the namespace the second manager reconciles.
 	opts := controller.CacheOptions("")
-	opts.DefaultNamespaces = map[string]cache.Config{cache.AllNamespaces: {FieldSelector: fieldsNotInNamespace(brokenNamespace)}}
-	reconcilr = startManager(ctx, renderer, opts)
+	opts.DefaultNamespaces = map[string]cache.Config{cache.AllNamespaces: {FieldSelector: fieldsNotInNamespace(brokenNamespace, secureNamespace)}}
+	reconcilr = startManager(ctx, renderer, opts, registry)
 
 	broken, err := chart.Load(filepath.Join("testdata", "broken-chart"))
 	Expect(err).NotTo(HaveOccurred())
-	startManager(ctx, broken, cache.Options{DefaultNamespaces: map[string]cache.Config{brokenNamespace: {}}})
+	startManager(ctx, broken, cache.Options{DefaultNamespaces: map[string]cache.Config{brokenNamespace: {}}}, nil)
 })
 
-func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache.Options) *controller.EtcdClusterReconciler {
+// startManager runs a manager and its reconciler over renderer's chart,
+// with its operator series in reg (none when nil).
+func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache.Options, reg *prometheus.Registry) *controller.EtcdClusterReconciler {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
@@ -152,13 +163,20 @@ func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache
 		Controller: ctrlConfig(),
 	})
 	Expect(err).NotTo(HaveOccurred())
+	var recorder *metrics.Recorder
+	if reg != nil {
+		recorder, err = metrics.NewRecorder(reg)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reg.Register(metrics.Clusters{Reader: mgr.GetCache()})).To(Succeed())
+	}
 	r := &controller.EtcdClusterReconciler{
 		Client:        mgr.GetClient(),
 		Scheme:        mgr.GetScheme(),
 		Renderer:      chart.NewCache(renderer),
 		APIReader:     mgr.GetAPIReader(),
 		Recorder:      mgr.GetEventRecorder("etcd-operator"),
-		Etcd:          pool,
+		Etcd:          metrics.InstrumentDialer(pool, recorder),
+		Metrics:       recorder,
 		Network:       members,
 		ClusterDomain: "cluster.local",
 		// envtest has no kubelet: a stopped member changes no pod, so only
