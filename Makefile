@@ -95,12 +95,12 @@ test-alerts: $(PROMTOOL) ## The alert rules checked and unit-tested by promtool 
 	PROMTOOL=$(PROMTOOL) go test ./test/alerts/ -count=1 -v
 
 .PHONY: test-integration
-test-integration: $(ENVTEST_ASSETS) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
-	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) go test ./test/integration/... -count=1 -timeout 20m -v
+test-integration: $(ENVTEST_ASSETS) $(MONITORING_CRDS) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) MONITORING_CRDS=$(MONITORING_CRDS) go test ./test/integration/... -count=1 -timeout 20m -v
 
 .PHONY: test-crd-min
-test-crd-min: $(ENVTEST_MIN_ASSETS) ## The CRD specs (install, defaults, every admission rule) on the oldest supported kube-apiserver.
-	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS_MIN) go test ./test/integration/... -count=1 -timeout 10m -v -ginkgo.label-filter=crd
+test-crd-min: $(ENVTEST_MIN_ASSETS) $(MONITORING_CRDS) ## The CRD specs (install, defaults, every admission rule) on the oldest supported kube-apiserver.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS_MIN) MONITORING_CRDS=$(MONITORING_CRDS) go test ./test/integration/... -count=1 -timeout 10m -v -ginkgo.label-filter=crd
 
 .PHONY: test-e2e
 test-e2e: ## End-to-end suite: local cluster up, operator built and deployed, real etcd checked through clientv3; prints the timings.

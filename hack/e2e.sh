@@ -24,7 +24,9 @@ step() { echo; echo "== $* (+$(($(date +%s) - start))s)"; }
 hack/deploy-local.sh
 eval "$(hack/local-cluster/env.sh)"
 E2E_HELM=$(make -s -f hack/tools.mk helm)
-export E2E_HELM
+# The real Prometheus of the metrics specs (built once into the tool cache).
+E2E_PROMETHEUS=$(make -s -f hack/tools.mk prometheus)
+export E2E_HELM E2E_PROMETHEUS
 
 step "go test ./test/e2e/ (KUBECONFIG=${KUBECONFIG})"
 timings=_output/e2e-timings.json

@@ -30,6 +30,7 @@
 #   registry           $(DISTRIBUTION_REGISTRY) (distribution's registry, for loopback)
 #   promtool           $(PROMTOOL)
 #   prometheus         $(PROMETHEUS)
+#   monitoring-crds    $(MONITORING_CRDS) (prometheus-operator's CRDs, one file)
 #   olm-tools          scorecard-test, scorecard-untar, opm-image, olm and registry
 #   tools-all          all of the above, one after the other
 #   tools-paths        print VAR=path (or VAR=image) for every tool variable, building nothing
@@ -496,6 +497,23 @@ $(PROMETHEUS) $(PROMTOOL): $(PROMETHEUS_DIR)/%:
 		-ldflags "-s -w -X github.com/prometheus/common/version.Version=$(PROMETHEUS_RELEASE)" \
 		-o $$TOOLS_OUT/$* $(tools_prometheus_pkg)/cmd/$*'
 
+# The monitoring.coreos.com CRDs (ServiceMonitor, PodMonitor, PrometheusRule) of
+# prometheus-operator, one file, so that the integration suite's API server checks the
+# objects config/prometheus ships against their schemas.
+PROMETHEUS_OPERATOR_VERSION ?= v0.94.0
+MONITORING_CRDS ?= $(TOOLS_BIN_DIR)/prometheus-operator-$(PROMETHEUS_OPERATOR_VERSION)/monitoring-crds.yaml
+
+$(MONITORING_CRDS):
+	@$(TOOLS_BUILD) $@ "monitoring.coreos.com CRDs of prometheus-operator $(PROMETHEUS_OPERATOR_VERSION) (one-time, seconds)" \
+		'cd $$TOOLS_OUT && dir=$$($(TOOLS_GO) mod download -json github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION) \
+		| sed -n "s/^[[:space:]]*\"Dir\": \"\(.*\)\",$$/\1/p") && test -n "$$dir" && \
+		for k in servicemonitors podmonitors prometheusrules; do echo "---"; \
+		cat "$$dir/example/prometheus-operator-crd/monitoring.coreos.com_$$k.yaml"; done > monitoring-crds.yaml'
+
+.PHONY: monitoring-crds
+monitoring-crds: $(MONITORING_CRDS) ## Fetch the monitoring.coreos.com CRDs into bin/ (once) and print the file.
+	@echo $(MONITORING_CRDS)
+
 .PHONY: promtool
 promtool: $(PROMTOOL) ## Build promtool into bin/ (once) and print its path.
 	@echo $(PROMTOOL)
@@ -506,13 +524,13 @@ prometheus: $(PROMETHEUS) ## Build Prometheus into bin/ (once) and print its pat
 
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus monitoring-crds ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBEBUILDER_ASSETS_MIN KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
 	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
 	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR \
 	SCORECARD_UNTAR SCORECARD_UNTAR_IMAGE SCORECARD_UNTAR_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
-	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY PROMETHEUS PROMTOOL
+	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY PROMETHEUS PROMTOOL MONITORING_CRDS
 
 .PHONY: tools-paths
 tools-paths: ## Print VAR=path for every tool (builds nothing).

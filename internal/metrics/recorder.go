@@ -36,6 +36,7 @@ type Recorder struct {
 	leaderChanges      *prometheus.CounterVec
 	etcdDuration       *prometheus.HistogramVec
 	etcdErrors         *prometheus.CounterVec
+	all                []prometheus.Collector
 }
 
 // NewRecorder registers the controller's series with reg.
@@ -68,13 +69,22 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 			Help: "The operator's etcd calls that failed, by call.",
 		}, append(clusterLabels, "call")),
 	}
-	for _, c := range []prometheus.Collector{r.membershipChanges, r.membershipDuration, r.reconcileErrors,
-		r.leaderChanges, r.etcdDuration, r.etcdErrors} {
+	r.all = []prometheus.Collector{r.membershipChanges, r.membershipDuration, r.reconcileErrors,
+		r.leaderChanges, r.etcdDuration, r.etcdErrors}
+	for _, c := range r.all {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// Describe sends the descriptions of the recorder's series, as a
+// prometheus.Collector does.
+func (r *Recorder) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range r.all {
+		c.Describe(ch)
+	}
 }
 
 // MembershipChange records one membership change of cluster key.

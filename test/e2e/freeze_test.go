@@ -15,6 +15,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -40,6 +41,11 @@ func freezeCluster(ctx context.Context, t target) *freezer {
 	pods, err := fw.LivePods(ctx, t)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(pods).To(HaveLen(t.Size))
+	return freezePods(ctx, pods)
+}
+
+// freezePods is freezeCluster for some of a cluster's pods.
+func freezePods(ctx context.Context, pods []corev1.Pod) *freezer {
 	fctx, cancel := context.WithCancel(context.Background())
 	f := &freezer{pods: map[types.UID]string{}, cancel: cancel, done: make(chan struct{}), stopped: map[int]bool{}}
 	for _, p := range pods {
@@ -49,7 +55,7 @@ func freezeCluster(ctx context.Context, t target) *freezer {
 	DeferCleanup(f.thaw)
 	Eventually(ctx, func() (map[string]bool, error) {
 		return f.frozenPods()
-	}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).Should(HaveLen(t.Size), "pods of %s/%s with a stopped etcd process", t.Namespace, t.Instance)
+	}).WithTimeout(30*time.Second).WithPolling(100*time.Millisecond).Should(HaveLen(len(pods)), "pods with a stopped etcd process")
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,7 +19,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
 	"github.com/etcd-operator/etcd-operator/internal/chart"
@@ -131,6 +135,28 @@ func serviceAccountToken(ctx context.Context, clientset kubernetes.Interface, na
 	Expect(err).NotTo(HaveOccurred())
 	return tr.Status.Token
 }
+
+var _ = Describe("The monitoring objects of config/prometheus", func() {
+	It("are accepted by prometheus-operator's CRD schemas, unknown fields refused", func(ctx SpecContext) {
+		ns := newNamespace(ctx)
+		for _, file := range []string{"prometheus_rule.yaml", "monitor.yaml"} {
+			data, err := os.ReadFile(filepath.Join("..", "..", "config", "prometheus", file))
+			Expect(err).NotTo(HaveOccurred())
+			obj := &unstructured.Unstructured{}
+			Expect(yaml.Unmarshal(data, &obj.Object)).To(Succeed())
+			obj.SetNamespace(ns)
+			Expect(k8sClient.Create(ctx, obj, client.FieldValidation("Strict"))).To(Succeed(), file)
+		}
+		// The check has teeth: a field the schema does not know is refused.
+		bad := &unstructured.Unstructured{}
+		bad.SetAPIVersion("monitoring.coreos.com/v1")
+		bad.SetKind("PrometheusRule")
+		bad.SetNamespace(ns)
+		bad.SetName("unknown-field")
+		bad.Object["spec"] = map[string]any{"groups": []any{map[string]any{"name": "g", "rules": []any{map[string]any{"alert": "A", "expr": "up", "fore": "1m"}}}}}
+		Expect(k8sClient.Create(ctx, bad, client.FieldValidation("Strict"))).NotTo(Succeed())
+	})
+})
 
 // startSecureOperator runs the operator as cmd/ builds it (internal/operator,
 // metrics over HTTPS with authentication and authorization) for

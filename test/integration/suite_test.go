@@ -122,8 +122,11 @@ var _ = BeforeSuite(func() {
 	Expect(os.Getenv("KUBEBUILDER_ASSETS")).NotTo(BeEmpty(), "KUBEBUILDER_ASSETS must point at kube-apiserver and etcd: run through make test-integration")
 	registerScheme()
 
+	// prometheus-operator's CRDs, so that the objects config/prometheus
+	// ships are checked against their schemas (metrics_test.go).
+	Expect(os.Getenv("MONITORING_CRDS")).NotTo(BeEmpty(), "MONITORING_CRDS must name the monitoring.coreos.com CRDs: run through make test-integration")
 	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases"), os.Getenv("MONITORING_CRDS")},
 		ErrorIfCRDPathMissing: true,
 	}
 	var err error
