@@ -24,6 +24,9 @@ const (
 	// ReasonClusterIDMismatch: the members answer as another etcd cluster
 	// than the one status records (the cluster was bootstrapped anew).
 	ReasonClusterIDMismatch = "ClusterIDMismatch"
+	// ReasonAlarmRaised: etcd reports an alarm (NOSPACE, CORRUPT), named
+	// in the message with what to do.
+	ReasonAlarmRaised = "AlarmRaised"
 	// ReasonMembershipStepFailed: etcd refused a membership change; it is
 	// retried with backoff, the error in the message.
 	ReasonMembershipStepFailed = "MembershipStepFailed"

@@ -328,6 +328,14 @@ type EtcdClusterStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Client Endpoint",xDescriptors={"urn:alm:descriptor:text"}
 	ClientEndpoint string `json:"clientEndpoint,omitempty"`
 
+	// Alarms etcd reports: NOSPACE (the database reached its quota and
+	// writes are refused) or CORRUPT (a member's data differs from the
+	// others'). The Degraded condition says what to do.
+	// +listType=atomic
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Alarms",xDescriptors={"urn:alm:descriptor:text"}
+	Alarms []string `json:"alarms,omitempty"`
+
 	// TLS is how the members are secured and where clients find their
 	// certificate.
 	// +optional

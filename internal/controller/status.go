@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -82,11 +83,12 @@ func observation(p *pass, step membership.Step, out outcome, quorumMissingFor fu
 	}
 	if p.cluster != nil {
 		o.Reached = true
+		o.Alarms = p.cluster.Alarms()
 		for _, m := range p.cluster.Members {
 			switch {
 			case m.Learner:
 				o.Learners++
-			case m.Healthy():
+			case m.Serving():
 				o.Voters++
 				o.HealthyVoters++
 			default:
@@ -114,6 +116,7 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)
 		st.CurrentVersion = lowestVersion(p.cluster)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
+		st.Alarms = o.Alarms
 	} else {
 		// etcd did not answer: keep the last member list but mark it unhealthy.
 		for i := range st.Members {
@@ -155,12 +158,23 @@ func (r *EtcdClusterReconciler) report(ctx context.Context, p *pass, o lifecycle
 		reason, note := transitionNote(prev, now, o)
 		r.Recorder.Eventf(ec, nil, eventType, reason, "PhaseTransition", "%s", note)
 	}
+	if len(o.Alarms) > 0 && !slices.Equal(orig.Status.Alarms, ec.Status.Alarms) {
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonAlarmRaised, "Inspect", "%s", degradedMessage(ec))
+	}
 	if o.ForeignClusterID != "" && !degradedFor(orig, etcdv1alpha1.ReasonClusterIDMismatch) {
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonClusterIDMismatch, "Inspect",
 			"members answer as etcd cluster %s, status records %s: the cluster was bootstrapped anew; see the README's recovery section",
 			o.ForeignClusterID, orig.Status.ClusterID)
 	}
 	return nil
+}
+
+// degradedMessage is the Degraded condition's message of ec.
+func degradedMessage(ec *etcdv1alpha1.EtcdCluster) string {
+	if c := meta.FindStatusCondition(ec.Status.Conditions, etcdv1alpha1.ConditionDegraded); c != nil {
+		return c.Message
+	}
+	return ""
 }
 
 func degradedFor(ec *etcdv1alpha1.EtcdCluster, reason string) bool {
@@ -203,7 +217,7 @@ func memberStatuses(namer membership.Namer, c *etcdstate.Cluster, prev []etcdv1a
 			ID:               etcdstate.HexID(m.ID),
 			Learner:          m.Learner,
 			Leader:           m.Leader,
-			Healthy:          m.Healthy(),
+			Healthy:          m.Serving(),
 			Version:          m.Version,
 			DBSizeBytes:      m.DBSize,
 			DBSizeInUseBytes: m.DBSizeInUse,

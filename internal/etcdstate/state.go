@@ -4,7 +4,10 @@
 // status report read it, and neither needs an etcd client for that.
 package etcdstate
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Member is one etcd member and what its status call said.
 type Member struct {
@@ -25,8 +28,24 @@ type Member struct {
 	Errors []string
 }
 
-// Healthy is true for a member that answered and reports no errors.
+// Healthy is true for a member that answered and reports no errors. An
+// alarm is an error: no membership change is made while one is raised.
 func (m Member) Healthy() bool { return m.Reached && len(m.Errors) == 0 }
+
+// Serving is true for a member that answered and reports no error but
+// alarms: it is part of the quorum and serves reads, though an alarm may
+// refuse writes (the cluster's Degraded condition says so).
+func (m Member) Serving() bool {
+	if !m.Reached {
+		return false
+	}
+	for _, e := range m.Errors {
+		if len(Alarms([]string{e})) == 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // Started is true once the member's etcd has published itself to the
 // cluster (its name and client URLs), which a member added by
@@ -53,3 +72,32 @@ func (c *Cluster) RaftLag(m Member) uint64 {
 
 // HexID formats an etcd ID the way etcdctl prints it.
 func HexID(id uint64) string { return strconv.FormatUint(id, 16) }
+
+// KnownAlarms are the alarms etcd raises: NOSPACE (the database reached
+// its quota; writes are refused) and CORRUPT (a member's data differs).
+var KnownAlarms = []string{"NOSPACE", "CORRUPT"}
+
+// Alarms are the alarms among members' errors. Every member's status
+// lists every alarm of the cluster, in the alarm's text form
+// ("memberID:... alarm:NOSPACE"), so one member's errors are enough.
+func Alarms(errs []string) []string {
+	var out []string
+	for _, a := range KnownAlarms {
+		for _, e := range errs {
+			if strings.Contains(e, a) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Alarms are the alarms any member of c reports.
+func (c *Cluster) Alarms() []string {
+	var errs []string
+	for _, m := range c.Members {
+		errs = append(errs, m.Errors...)
+	}
+	return Alarms(errs)
+}

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -72,6 +73,8 @@ func degraded(o Observation) metav1.Condition {
 	case o.ForeignClusterID != "":
 		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonClusterIDMismatch
 		c.Message = fmt.Sprintf("members answer as etcd cluster %s, not the cluster status records: it was bootstrapped anew, and its answers are ignored", o.ForeignClusterID)
+	case len(o.Alarms) > 0:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, etcdv1alpha1.ReasonAlarmRaised, alarmMessage(o.Alarms)
 	case len(o.Unhealthy) > 0:
 		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonMemberUnhealthy
 		c.Message = "unhealthy: " + unhealthyList(o.Unhealthy)
@@ -88,4 +91,20 @@ func degraded(o Observation) metav1.Condition {
 		c.Message = c.Message[:32768]
 	}
 	return c
+}
+
+// alarmMessage says what each raised alarm means and what to do about it.
+func alarmMessage(alarms []string) string {
+	var parts []string
+	for _, a := range alarms {
+		switch a {
+		case "NOSPACE":
+			parts = append(parts, "NOSPACE: the database reached its quota and etcd refuses writes; free space (compact, defragment, delete keys) or raise spec.tuning.quotaBackendBytes, then disarm it with etcdctl alarm disarm")
+		case "CORRUPT":
+			parts = append(parts, "CORRUPT: a member's data differs from the others'; stop using it and replace that member, do not disarm")
+		default:
+			parts = append(parts, a)
+		}
+	}
+	return "etcd alarm " + strings.Join(parts, "; ")
 }

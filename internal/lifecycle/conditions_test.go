@@ -55,6 +55,16 @@ func TestConditions(t *testing.T) {
 			degraded:    want{T, etcdv1alpha1.ReasonMemberUnhealthy, "unhealthy: demo-2"},
 		},
 		{
+			// The members serve (an alarm is not a member down): quorum
+			// holds, and Degraded says what the alarm means.
+			name:        "NOSPACE raised",
+			phase:       etcdv1alpha1.PhaseRunning,
+			obs:         with(complete(3), func(o *Observation) { o.Alarms = []string{"NOSPACE"} }),
+			available:   want{T, etcdv1alpha1.ReasonQuorumHealthy, ""},
+			progressing: want{F, etcdv1alpha1.ReasonReconciled, ""},
+			degraded:    want{T, etcdv1alpha1.ReasonAlarmRaised, "NOSPACE: the database reached its quota and etcd refuses writes"},
+		},
+		{
 			name:        "running complete",
 			phase:       etcdv1alpha1.PhaseRunning,
 			obs:         complete(3),

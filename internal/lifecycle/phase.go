@@ -37,6 +37,8 @@ type Observation struct {
 	Learners int32
 	// Unhealthy names the members that are not healthy.
 	Unhealthy []string
+	// Alarms are the alarms etcd reports (NOSPACE, CORRUPT).
+	Alarms []string
 	// Failure is set when the workload cannot be rendered or applied, or
 	// quorum is lost.
 	Failure *Failure

@@ -31,7 +31,7 @@ func BenchmarkScrape50Clusters(b *testing.B) {
 	for i := range 50 {
 		ec := cluster()
 		ec.Name = fmt.Sprintf("db-%d", i)
-		ec.Status.Members[2].Errors = nil
+		ec.Status.Members[2].Errors, ec.Status.Alarms = nil, nil
 		ec.Status.Conditions = append(ec.Status.Conditions, ec.Status.Conditions[0])
 		ec.Status.Conditions[2].Type = "Progressing"
 		for _, n := range []string{"server", "peer", "operator-client", "client"} {

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,9 +15,6 @@ import (
 // per phase, 1 for the current one, so that an alert can match on 1.
 var phases = []etcdv1alpha1.Phase{etcdv1alpha1.PhaseCreating, etcdv1alpha1.PhaseRunning,
 	etcdv1alpha1.PhaseScaling, etcdv1alpha1.PhaseFailed, etcdv1alpha1.PhaseRecovering}
-
-// Alarms etcd raises.
-var alarms = []string{"NOSPACE", "CORRUPT"}
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(prometheus.BuildFQName(Prefix, "", name), help, append(clusterLabels, labels...), nil)
@@ -39,7 +35,7 @@ var (
 	dbSizeDesc     = desc("member_db_size_bytes", "Size of the member's database file.", "member")
 	dbInUseDesc    = desc("member_db_size_in_use_bytes", "Part of the member's database file that holds live data.", "member")
 	lagDesc        = desc("member_raft_index_lag", "Raft entries the member trails the leader by.", "member")
-	alarmDesc      = desc("cluster_alarm", "1 while etcd reports the alarm (raised by any member, it stops the cluster's writes for NOSPACE).", "alarm")
+	alarmDesc      = desc("cluster_alarm", "1 while etcd reports the alarm (status.alarms: NOSPACE stops the cluster's writes).", "alarm")
 	certDesc       = desc("certificate_expiry_timestamp_seconds", "When the cluster's certificate expires.", "certificate", "secret")
 )
 
@@ -102,7 +98,6 @@ func ClusterSeries(ec *etcdv1alpha1.EtcdCluster) []Series {
 	add(membersDesc, float64(len(st.Members)), id)
 	add(pausedDesc, flag(ec.Spec.Paused), id)
 	learners, leader := 0, false
-	var errs []string
 	for _, m := range st.Members {
 		if m.Learner {
 			learners++
@@ -112,9 +107,8 @@ func ClusterSeries(ec *etcdv1alpha1.EtcdCluster) []Series {
 		add(dbSizeDesc, float64(m.DBSizeBytes), with(m.Name))
 		add(dbInUseDesc, float64(m.DBSizeInUseBytes), with(m.Name))
 		add(lagDesc, float64(m.RaftIndexLag), with(m.Name))
-		errs = append(errs, m.Errors...)
 	}
-	for _, a := range raisedAlarms(errs) {
+	for _, a := range st.Alarms {
 		add(alarmDesc, 1, with(a))
 	}
 	add(learnersDesc, float64(learners), id)
@@ -126,22 +120,6 @@ func ClusterSeries(ec *etcdv1alpha1.EtcdCluster) []Series {
 	if st.TLS != nil {
 		for _, c := range st.TLS.Certificates {
 			add(certDesc, float64(c.NotAfter.Unix()), with(c.Name, c.SecretName))
-		}
-	}
-	return out
-}
-
-// raisedAlarms are the alarms among the members' errors. Every member's
-// status lists every alarm of the cluster, each as the alarm's text form
-// ("memberID:... alarm:NOSPACE").
-func raisedAlarms(errs []string) []string {
-	var out []string
-	for _, a := range alarms {
-		for _, e := range errs {
-			if strings.Contains(e, a) {
-				out = append(out, a)
-				break
-			}
 		}
 	}
 	return out

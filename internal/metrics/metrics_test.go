@@ -28,6 +28,7 @@ func cluster() *etcdv1alpha1.EtcdCluster {
 				{Name: "db-1", Healthy: true, DBSizeBytes: 90, RaftIndexLag: 4},
 				{Name: "db-2", Learner: true, Errors: []string{"memberID:123 alarm:NOSPACE "}},
 			},
+			Alarms:     []string{"NOSPACE"},
 			Conditions: []metav1.Condition{{Type: "Available", Status: "True"}, {Type: "Degraded", Status: "False"}},
 			TLS:        &etcdv1alpha1.TLSStatus{Certificates: []etcdv1alpha1.CertificateStatus{{Name: "ca", SecretName: "db-ca", NotAfter: expiry}}},
 		},

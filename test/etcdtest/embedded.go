@@ -22,6 +22,10 @@ import (
 type Cluster struct {
 	Token string
 
+	// QuotaBackendBytes is each member's database quota (0: etcd's
+	// default), set before Start to raise NOSPACE with little data.
+	QuotaBackendBytes int64
+
 	mu      sync.Mutex
 	members map[string]*member
 }
@@ -102,6 +106,7 @@ func (c *Cluster) run(name string, m *member, initial, state string) error {
 	cfg.AdvertisePeerUrls = cfg.ListenPeerUrls
 	cfg.ListenClientUrls = []url.URL{mustURL(m.clientURL)}
 	cfg.AdvertiseClientUrls = cfg.ListenClientUrls
+	cfg.QuotaBackendBytes = c.QuotaBackendBytes
 	cfg.TickMs = 50
 	cfg.ElectionMs = 500
 	e, err := embed.StartEtcd(cfg)
