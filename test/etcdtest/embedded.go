@@ -25,6 +25,10 @@ type Cluster struct {
 	// QuotaBackendBytes is each member's database quota (0: etcd's
 	// default), set before Start to raise NOSPACE with little data.
 	QuotaBackendBytes int64
+	// ElectionMs is the election timeout (0: 500 ms, with a tick of a
+	// tenth of it). A run that must see no leader change on a loaded
+	// machine sets it longer.
+	ElectionMs uint
 
 	mu      sync.Mutex
 	members map[string]*member
@@ -107,8 +111,10 @@ func (c *Cluster) run(name string, m *member, initial, state string) error {
 	cfg.ListenClientUrls = []url.URL{mustURL(m.clientURL)}
 	cfg.AdvertiseClientUrls = cfg.ListenClientUrls
 	cfg.QuotaBackendBytes = c.QuotaBackendBytes
-	cfg.TickMs = 50
-	cfg.ElectionMs = 500
+	cfg.TickMs, cfg.ElectionMs = 50, 500
+	if c.ElectionMs > 0 {
+		cfg.TickMs, cfg.ElectionMs = c.ElectionMs/10, c.ElectionMs
+	}
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
