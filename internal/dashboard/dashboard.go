@@ -20,6 +20,13 @@ import (
 // UID is the dashboard's stable identifier.
 const UID = "etcd-operator-clusters"
 
+// The queries of the dashboard's variables: namespaces, then the clusters
+// in those picked.
+const (
+	namespacesQuery = `label_values(etcd_operator_cluster_desired_members, namespace)`
+	clustersQuery   = `label_values(etcd_operator_cluster_desired_members{namespace=~"$namespace"}, etcd_cluster)`
+)
+
 // sel selects the clusters the dashboard's variables pick.
 const sel = `namespace=~"$namespace", etcd_cluster=~"$cluster"`
 
@@ -107,8 +114,8 @@ func Build() (dashboard.Dashboard, error) {
 		Time("now-1h", "now").
 		Timezone(common.TimeZoneBrowser).
 		WithVariable(dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus")).
-		WithVariable(labelVariable("namespace", "Namespace", `label_values(etcd_operator_cluster_desired_members, namespace)`)).
-		WithVariable(labelVariable("cluster", "EtcdCluster", `label_values(etcd_operator_cluster_desired_members{namespace=~"$namespace"}, etcd_cluster)`))
+		WithVariable(labelVariable("namespace", "Namespace", namespacesQuery)).
+		WithVariable(labelVariable("cluster", "EtcdCluster", clustersQuery))
 	for _, row := range Rows {
 		b = b.WithRow(dashboard.NewRowBuilder(row.Title))
 		for _, p := range row.Panels {
@@ -154,9 +161,10 @@ func JSON() ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-// Exprs is every query of the dashboard, its variables' included.
+// Exprs is every query of the dashboard and the series its variables
+// list (the clusters' variable lists those of the same series).
 func Exprs() []string {
-	out := []string{`label_values(etcd_operator_cluster_desired_members, namespace)`}
+	out := []string{namespacesQuery}
 	for _, r := range Rows {
 		for _, p := range r.Panels {
 			for _, q := range p.Queries {

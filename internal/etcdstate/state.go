@@ -5,6 +5,7 @@
 package etcdstate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -40,7 +41,7 @@ func (m Member) Serving() bool {
 		return false
 	}
 	for _, e := range m.Errors {
-		if len(Alarms([]string{e})) == 0 {
+		if alarmOf(e) == "" {
 			return false
 		}
 	}
@@ -83,14 +84,21 @@ var KnownAlarms = []string{"NOSPACE", "CORRUPT"}
 func Alarms(errs []string) []string {
 	var out []string
 	for _, a := range KnownAlarms {
-		for _, e := range errs {
-			if strings.Contains(e, a) {
-				out = append(out, a)
-				break
-			}
+		if slices.ContainsFunc(errs, func(e string) bool { return alarmOf(e) == a }) {
+			out = append(out, a)
 		}
 	}
 	return out
+}
+
+// alarmOf is the alarm error e names, "" when it is another error.
+func alarmOf(e string) string {
+	for _, a := range KnownAlarms {
+		if strings.Contains(e, a) {
+			return a
+		}
+	}
+	return ""
 }
 
 // Alarms are the alarms any member of c reports.

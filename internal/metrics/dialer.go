@@ -40,48 +40,39 @@ type timedClient struct {
 	r   *Recorder
 }
 
-func (t timedClient) done(call string, start time.Time, err error) {
+// timed runs f, the call named call, and records it.
+func (t timedClient) timed(call string, f func() error) error {
+	start := time.Now()
+	err := f()
 	t.r.EtcdCall(t.key, call, time.Since(start), err)
+	return err
 }
 
 func (t timedClient) Inspect(ctx context.Context, statusEndpoint func(etcdstate.Member) string) (*etcdstate.Cluster, error) {
-	start := time.Now()
-	cl, err := t.c.Inspect(ctx, statusEndpoint)
-	t.done("Inspect", start, err)
+	var cl *etcdstate.Cluster
+	err := t.timed("Inspect", func() (err error) {
+		cl, err = t.c.Inspect(ctx, statusEndpoint)
+		return err
+	})
 	return cl, err
 }
 
 func (t timedClient) AddLearner(ctx context.Context, peerURL string) error {
-	start := time.Now()
-	err := t.c.AddLearner(ctx, peerURL)
-	t.done("AddLearner", start, err)
-	return err
+	return t.timed("AddLearner", func() error { return t.c.AddLearner(ctx, peerURL) })
 }
 
 func (t timedClient) Promote(ctx context.Context, id uint64) error {
-	start := time.Now()
-	err := t.c.Promote(ctx, id)
-	t.done("Promote", start, err)
-	return err
+	return t.timed("Promote", func() error { return t.c.Promote(ctx, id) })
 }
 
 func (t timedClient) Remove(ctx context.Context, id uint64) error {
-	start := time.Now()
-	err := t.c.Remove(ctx, id)
-	t.done("Remove", start, err)
-	return err
+	return t.timed("Remove", func() error { return t.c.Remove(ctx, id) })
 }
 
 func (t timedClient) MoveLeader(ctx context.Context, leaderEndpoint string, to uint64) error {
-	start := time.Now()
-	err := t.c.MoveLeader(ctx, leaderEndpoint, to)
-	t.done("MoveLeader", start, err)
-	return err
+	return t.timed("MoveLeader", func() error { return t.c.MoveLeader(ctx, leaderEndpoint, to) })
 }
 
 func (t timedClient) Nudge(ctx context.Context) error {
-	start := time.Now()
-	err := t.c.Nudge(ctx)
-	t.done("Nudge", start, err)
-	return err
+	return t.timed("Nudge", func() error { return t.c.Nudge(ctx) })
 }

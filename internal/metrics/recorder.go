@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // Prefix is the namespace of every series the operator exports.
@@ -75,6 +76,19 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	return r, nil
+}
+
+// Register adds the operator's series to reg: the recorder's, and every
+// EtcdCluster's state read from cache at each scrape.
+func Register(reg prometheus.Registerer, cache client.Reader) (*Recorder, error) {
+	r, err := NewRecorder(reg)
+	if err != nil {
+		return nil, err
+	}
+	if err := reg.Register(Clusters{Reader: cache}); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

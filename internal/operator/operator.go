@@ -95,7 +95,8 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, func(), error) {
 	if o.Network == nil {
 		o.Network = resources.PodNetwork{}
 	}
-	recorder, err := registerMetrics(mgr)
+	// The manager serves controller-runtime's registry on /metrics.
+	recorder, err := metrics.Register(ctrlmetrics.Registry, mgr.GetCache())
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -139,20 +140,6 @@ func metricsOptions(o Options) metricsserver.Options {
 		// (CVE-2023-44487, CVE-2023-39325) cost nothing to send.
 		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
 	}
-}
-
-// registerMetrics adds the operator's series to controller-runtime's
-// registry, which the manager serves: the reconciler's counts and every
-// EtcdCluster's state, read from the cache at each scrape.
-func registerMetrics(mgr ctrl.Manager) (*metrics.Recorder, error) {
-	recorder, err := metrics.NewRecorder(ctrlmetrics.Registry)
-	if err != nil {
-		return nil, err
-	}
-	if err := ctrlmetrics.Registry.Register(metrics.Clusters{Reader: mgr.GetCache()}); err != nil {
-		return nil, err
-	}
-	return recorder, nil
 }
 
 func addChecks(mgr ctrl.Manager) error {

@@ -105,9 +105,8 @@ func BenchmarkNoopReconcile(b *testing.B) {
 	// timed, the reconcile's counters) and its cluster series collected
 	// once per pass, a scrape far more often than any Prometheus makes.
 	promReg := prometheus.NewRegistry()
-	recorder, err := metrics.NewRecorder(promReg)
+	recorder, err := metrics.Register(promReg, mgr.GetCache())
 	must(b, err)
-	must(b, promReg.Register(metrics.Clusters{Reader: mgr.GetCache()}))
 	measured := newReconciler(recorder)
 	measured.Renderer = r.Renderer // warm: the render is cached
 	perOp := map[string]float64{}

@@ -168,9 +168,8 @@ func startManager(ctx context.Context, renderer *chart.Renderer, cacheOpts cache
 	Expect(err).NotTo(HaveOccurred())
 	var recorder *metrics.Recorder
 	if reg != nil {
-		recorder, err = metrics.NewRecorder(reg)
+		recorder, err = metrics.Register(reg, mgr.GetCache())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(reg.Register(metrics.Clusters{Reader: mgr.GetCache()})).To(Succeed())
 	}
 	r := &controller.EtcdClusterReconciler{
 		Client:        mgr.GetClient(),
