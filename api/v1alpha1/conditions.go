@@ -34,3 +34,18 @@ const (
 	// cluster's certificates; running members keep the ones they have.
 	ReasonCertificatesFailed = "CertificatesFailed"
 )
+
+// Reasons of the Events of database care (spec.maintenance).
+const (
+	// ReasonCompacted: the operator compacted the history (NOSPACE recovery).
+	ReasonCompacted = "Compacted"
+	// ReasonLeaderMoved: leadership moved off a member about to be defragmented.
+	ReasonLeaderMoved = "LeaderMoved"
+	// ReasonDefragmented: the operator defragmented a member.
+	ReasonDefragmented = "Defragmented"
+	// ReasonAlarmDisarmed: the operator disarmed a NOSPACE alarm.
+	ReasonAlarmDisarmed = "AlarmDisarmed"
+	// ReasonMaintenanceFailed: a maintenance action failed; it is tried
+	// again after a minute.
+	ReasonMaintenanceFailed = "MaintenanceFailed"
+)

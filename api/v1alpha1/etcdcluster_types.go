@@ -90,6 +90,13 @@ type EtcdClusterSpec struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="TLS"
 	TLS TLSSpec `json:"tls,omitempty"`
 
+	// Maintenance is the operator's care of the members' databases:
+	// defragmentation and recovery from a NOSPACE alarm.
+	// +kubebuilder:default={}
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Database Maintenance",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Maintenance MaintenanceSpec `json:"maintenance,omitempty"`
+
 	// Paused stops reconciliation: the operator changes nothing, neither the
 	// workload nor the membership, until it is set back to false. Status keeps
 	// being reported.

@@ -83,6 +83,7 @@ type EtcdClusterReconciler struct {
 
 	quorum    quorumWatch
 	stepRetry stepRetry
+	upkeep    upkeep
 	clientTLS clientTLS
 	certCache certCache
 }
@@ -104,6 +105,11 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err := r.addFinalizer(ctx, ec); err != nil {
 		return reconcile.Result{}, err
 	}
+	if r.upkeep.busy(req.NamespacedName) {
+		// A maintenance action runs (a defragmentation stops its member
+		// serving): nothing else is done to the cluster until it ends.
+		return reconcile.Result{RequeueAfter: maintenancePoll}, nil
+	}
 
 	p, err := r.observe(ctx, ec)
 	if err != nil {
@@ -115,6 +121,8 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	obs := observation(p, step, out, func(o lifecycle.Observation) time.Duration {
 		return r.quorum.missingFor(ec, o, time.Now())
 	})
+	started, note := r.maintain(ctx, p, step, obs, out)
+	obs.AlarmNote = note
 	if reason := failureReason(out); reason != "" {
 		r.Metrics.ReconcileError(req.NamespacedName, reason)
 	}
@@ -127,7 +135,16 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, err
 	}
 	res := requeue(ec.Status.Phase, obs, step, r.settledPoll())
-	if settled(ec.Status.Phase, obs, step) {
+	if note != "" && res.RequeueAfter > failedRequeue {
+		// A NOSPACE alarm refuses every write: the keys a person deletes
+		// are seen within seconds, not at the next settled poll.
+		res.RequeueAfter = failedRequeue
+	}
+	switch {
+	case started:
+		// Its client stays open: the action runs on it.
+		res.RequeueAfter = maintenancePoll
+	case settled(ec.Status.Phase, obs, step):
 		// Not asked again for a settled poll: the connection is closed
 		// rather than held (a thousand idle clusters would hold a thousand
 		// connections and their goroutines); the next poll dials again,
@@ -237,6 +254,7 @@ func (r *EtcdClusterReconciler) forget(key types.NamespacedName) {
 	r.Renderer.Forget(chart.Release{Name: key.Name, Namespace: key.Namespace})
 	r.quorum.forget(key)
 	r.stepRetry.succeeded(key)
+	r.upkeep.forget(key)
 	r.clientTLS.forget(key)
 	r.certCache.forget(key)
 	r.Metrics.Forget(key)

@@ -83,6 +83,7 @@ func (c *conn) status(ctx context.Context, member *etcdstate.Member, endpoint st
 	member.DBSize = st.DbSize
 	member.DBSizeInUse = st.DbSizeInUse
 	member.RaftIndex = st.RaftIndex
+	member.Revision = st.Header.GetRevision()
 	member.Leader = st.Leader == member.ID
 	member.Errors = append(member.Errors, st.Errors...)
 	if st.Leader == 0 {

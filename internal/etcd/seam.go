@@ -18,8 +18,7 @@ import (
 
 // Client is what the controller asks of one etcd cluster. Every call is
 // bounded by the call timeout and safe to repeat: a change already made
-// is not an error. Snapshot and defragment belong here when backups and
-// database care arrive.
+// is not an error. Snapshot belongs here when backups arrive.
 type Client interface {
 	// Inspect lists the members and asks each started member for its
 	// status where statusEndpoint says it is reached ("" when it has no
@@ -38,6 +37,15 @@ type Client interface {
 	MoveLeader(ctx context.Context, leaderEndpoint string, to uint64) error
 	// Nudge has the cluster commit one entry that changes nothing.
 	Nudge(ctx context.Context) error
+	// Compact compacts the history up to revision and waits until the
+	// members' databases have let it go; a revision already compacted is
+	// not an error. Bounded by the maintenance timeout, not the call's.
+	Compact(ctx context.Context, revision int64) error
+	// Defragment defragments the member reached at endpoint; bounded by
+	// the maintenance timeout, not the call's.
+	Defragment(ctx context.Context, endpoint string) error
+	// Disarm clears every raised alarm of the given type (NOSPACE).
+	Disarm(ctx context.Context, alarm string) error
 }
 
 // Dialer gives the Client of one cluster. Dial never blocks on the
@@ -57,7 +65,12 @@ type Timeouts struct {
 	Dial time.Duration
 	// Call bounds one request (member list, status, member add...).
 	Call time.Duration
+	// Maintenance bounds a compaction or a defragmentation, which take
+	// seconds to minutes on a large database and are run off the
+	// reconcile path.
+	Maintenance time.Duration
 }
 
-// DefaultTimeouts suit a cluster inside the same Kubernetes cluster.
-var DefaultTimeouts = Timeouts{Dial: 2 * time.Second, Call: 2 * time.Second}
+// DefaultTimeouts suit a cluster inside the same Kubernetes cluster; a
+// defragmentation of an 8 GiB database takes minutes.
+var DefaultTimeouts = Timeouts{Dial: 2 * time.Second, Call: 2 * time.Second, Maintenance: 15 * time.Minute}

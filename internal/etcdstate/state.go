@@ -25,6 +25,8 @@ type Member struct {
 	// DBSizeInUse is the part of DBSize that holds live data.
 	DBSizeInUse int64
 	RaftIndex   uint64
+	// Revision is the member's store revision.
+	Revision int64
 	// Errors are the member's own errors (alarms) or why it was not reached.
 	Errors []string
 }
@@ -69,6 +71,25 @@ func (c *Cluster) RaftLag(m Member) uint64 {
 		}
 	}
 	return 0
+}
+
+// Revision is the highest store revision any member reported.
+func (c *Cluster) Revision() int64 {
+	var rev int64
+	for _, m := range c.Members {
+		rev = max(rev, m.Revision)
+	}
+	return rev
+}
+
+// Leader is the leader member, false when none is known.
+func (c *Cluster) Leader() (Member, bool) {
+	for _, m := range c.Members {
+		if m.ID == c.LeaderID && c.LeaderID != 0 {
+			return m, true
+		}
+	}
+	return Member{}, false
 }
 
 // HexID formats an etcd ID the way etcdctl prints it.

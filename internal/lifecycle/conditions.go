@@ -74,7 +74,7 @@ func degraded(o Observation) metav1.Condition {
 		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonClusterIDMismatch
 		c.Message = fmt.Sprintf("members answer as etcd cluster %s, not the cluster status records: it was bootstrapped anew, and its answers are ignored", o.ForeignClusterID)
 	case len(o.Alarms) > 0:
-		c.Status, c.Reason, c.Message = metav1.ConditionTrue, etcdv1alpha1.ReasonAlarmRaised, alarmMessage(o.Alarms)
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, etcdv1alpha1.ReasonAlarmRaised, alarmMessage(o.Alarms, o.AlarmNote)
 	case len(o.Unhealthy) > 0:
 		c.Status, c.Reason = metav1.ConditionTrue, etcdv1alpha1.ReasonMemberUnhealthy
 		c.Message = "unhealthy: " + unhealthyList(o.Unhealthy)
@@ -94,13 +94,15 @@ func degraded(o Observation) metav1.Condition {
 }
 
 // alarmMessage says what each raised alarm means and what to do about it.
-func alarmMessage(alarms []string) string {
+func alarmMessage(alarms []string, note string) string {
 	var parts []string
 	for _, a := range alarms {
-		switch a {
-		case "NOSPACE":
+		switch {
+		case a == "NOSPACE" && note != "":
+			parts = append(parts, "NOSPACE: the database reached its quota and etcd refuses writes; "+note)
+		case a == "NOSPACE":
 			parts = append(parts, "NOSPACE: the database reached its quota and etcd refuses writes; free space (compact, defragment, delete keys) or raise spec.tuning.quotaBackendBytes, then disarm it with etcdctl alarm disarm")
-		case "CORRUPT":
+		case a == "CORRUPT":
 			parts = append(parts, "CORRUPT: a member's data differs from the others'; stop using it and replace that member, do not disarm")
 		default:
 			parts = append(parts, a)

@@ -39,6 +39,9 @@ type Observation struct {
 	Unhealthy []string
 	// Alarms are the alarms etcd reports (NOSPACE, CORRUPT).
 	Alarms []string
+	// AlarmNote is what the operator does about a NOSPACE alarm, "" when
+	// it leaves the alarm to a person.
+	AlarmNote string
 	// Failure is set when the workload cannot be rendered or applied, or
 	// quorum is lost.
 	Failure *Failure

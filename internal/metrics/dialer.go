@@ -76,3 +76,15 @@ func (t timedClient) MoveLeader(ctx context.Context, leaderEndpoint string, to u
 func (t timedClient) Nudge(ctx context.Context) error {
 	return t.timed("Nudge", func() error { return t.c.Nudge(ctx) })
 }
+
+func (t timedClient) Compact(ctx context.Context, revision int64) error {
+	return t.timed("Compact", func() error { return t.c.Compact(ctx, revision) })
+}
+
+func (t timedClient) Defragment(ctx context.Context, endpoint string) error {
+	return t.timed("Defragment", func() error { return t.c.Defragment(ctx, endpoint) })
+}
+
+func (t timedClient) Disarm(ctx context.Context, alarm string) error {
+	return t.timed("Disarm", func() error { return t.c.Disarm(ctx, alarm) })
+}

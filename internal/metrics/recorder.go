@@ -37,6 +37,8 @@ type Recorder struct {
 	leaderChanges      *prometheus.CounterVec
 	etcdDuration       *prometheus.HistogramVec
 	etcdErrors         *prometheus.CounterVec
+	maintenance        *prometheus.CounterVec
+	maintenanceTime    *prometheus.HistogramVec
 	all                []prometheus.Collector
 }
 
@@ -69,9 +71,18 @@ func NewRecorder(reg prometheus.Registerer) (*Recorder, error) {
 			Namespace: Prefix, Name: "etcd_request_errors_total",
 			Help: "The operator's etcd calls that failed, by call.",
 		}, append(clusterLabels, "call")),
+		maintenance: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Prefix, Name: "maintenance_actions_total",
+			Help: "Database care the operator did, by action (Compact, MoveLeader, Defragment, Disarm) and result.",
+		}, append(clusterLabels, "action", "result")),
+		maintenanceTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: Prefix, Name: "maintenance_action_duration_seconds",
+			Help:    "How long one maintenance action took, by action; a defragmentation takes about a second per 100 MiB.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300, 900},
+		}, []string{"action"}),
 	}
 	r.all = []prometheus.Collector{r.membershipChanges, r.membershipDuration, r.reconcileErrors,
-		r.leaderChanges, r.etcdDuration, r.etcdErrors}
+		r.leaderChanges, r.etcdDuration, r.etcdErrors, r.maintenance, r.maintenanceTime}
 	for _, c := range r.all {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -137,13 +148,22 @@ func (r *Recorder) EtcdCall(key types.NamespacedName, call string, took time.Dur
 	}
 }
 
+// Maintenance records one maintenance action of cluster key.
+func (r *Recorder) Maintenance(key types.NamespacedName, action string, took time.Duration, err error) {
+	if r == nil {
+		return
+	}
+	r.maintenance.WithLabelValues(key.Namespace, key.Name, action, result(err)).Inc()
+	r.maintenanceTime.WithLabelValues(action).Observe(took.Seconds())
+}
+
 // Forget removes cluster key's series, once it is deleted.
 func (r *Recorder) Forget(key types.NamespacedName) {
 	if r == nil {
 		return
 	}
 	match := prometheus.Labels{"namespace": key.Namespace, "etcd_cluster": key.Name}
-	for _, v := range []*prometheus.CounterVec{r.membershipChanges, r.reconcileErrors, r.leaderChanges, r.etcdErrors} {
+	for _, v := range []*prometheus.CounterVec{r.membershipChanges, r.reconcileErrors, r.leaderChanges, r.etcdErrors, r.maintenance} {
 		v.DeletePartialMatch(match)
 	}
 }

@@ -93,6 +93,10 @@ var _ = Describe("Creating an EtcdCluster", func() {
 		Expect(got.Spec.Tuning.HeartbeatIntervalMillis).To(Equal(int32(100)))
 		Expect(got.Spec.Tuning.ElectionTimeoutMillis).To(Equal(int32(1000)))
 		Expect(got.Spec.Tuning.QuotaBackendBytes.String()).To(Equal("2Gi"))
+		Expect(got.Spec.Maintenance.Defragmentation.Mode).To(Equal(etcdv1alpha1.MaintenanceAuto))
+		Expect(got.Spec.Maintenance.Defragmentation.MinDBSize.String()).To(Equal("100Mi"))
+		Expect(got.Spec.Maintenance.Defragmentation.MinFreePercent).To(Equal(int32(45)))
+		Expect(got.Spec.Maintenance.NoSpaceRecovery).To(Equal(etcdv1alpha1.MaintenanceAuto))
 	})
 
 	It("stays Creating while etcd does not answer, and says why", func(ctx SpecContext) {
@@ -198,6 +202,12 @@ var _ = Describe("Bad input", Label("crd"), func() {
 		}, "pod.labels must not set"),
 		Entry("an unknown pull policy", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.ImagePullPolicy = "Sometimes" }, "imagePullPolicy"),
 		Entry("an unknown reclaim policy", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Storage.ReclaimPolicy = "Keep" }, "reclaimPolicy"),
+		Entry("a negative defragmentation size", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Maintenance.Defragmentation.MinDBSize = new(resource.MustParse("-1Mi"))
+		}, "minDBSize must not be negative"),
+		Entry("a free share of 100%", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.Defragmentation.MinFreePercent = 100 }, "minFreePercent"),
+		Entry("an unknown defragmentation mode", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.Defragmentation.Mode = "Nightly" }, "defragmentation.mode"),
+		Entry("an unknown NOSPACE recovery", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.NoSpaceRecovery = "Manual" }, "noSpaceRecovery"),
 		Entry("a name that is not a DNS label", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = "my.etcd" }, "must be a DNS label"),
 		Entry("a name too long for pod names", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = strings.Repeat("a", 53) }, "at most 52 characters"),
 		Entry("an unknown TLS provider", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = "Vault" }, "tls.provider"),

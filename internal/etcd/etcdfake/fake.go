@@ -166,6 +166,27 @@ func (c *Cluster) Nudge(context.Context) error {
 	return c.record("Nudge", "")
 }
 
+// Compact records the call.
+func (c *Cluster) Compact(_ context.Context, revision int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.record("Compact", revision)
+}
+
+// Defragment records the call.
+func (c *Cluster) Defragment(_ context.Context, endpoint string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.record("Defragment", endpoint)
+}
+
+// Disarm records the call.
+func (c *Cluster) Disarm(_ context.Context, alarm string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.record("Disarm", alarm)
+}
+
 // CallList returns a copy of the calls made so far.
 func (c *Cluster) CallList() []string {
 	c.mu.Lock()

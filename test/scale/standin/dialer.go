@@ -246,3 +246,16 @@ func (c *Client) put(ctx context.Context, r record) error {
 }
 
 func hex(id uint64) string { return strconv.FormatUint(id, 16) }
+
+// errNoMaintenance: the stand-in's members share one server and keep no
+// database of their own; a scale run that asks for care is a bug.
+var errNoMaintenance = errors.New("standin: members of a stand-in have no database to compact, defragment or disarm")
+
+// Compact implements etcd.Client.
+func (c *Client) Compact(context.Context, int64) error { return errNoMaintenance }
+
+// Defragment implements etcd.Client.
+func (c *Client) Defragment(context.Context, string) error { return errNoMaintenance }
+
+// Disarm implements etcd.Client.
+func (c *Client) Disarm(context.Context, string) error { return errNoMaintenance }
