@@ -49,3 +49,7 @@ const (
 	// again after a minute.
 	ReasonMaintenanceFailed = "MaintenanceFailed"
 )
+
+// ReasonRestartedMember: the ordered roll restarted a member's pod onto
+// the StatefulSet's new revision (an Event).
+const ReasonRestartedMember = "RestartedMember"

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -73,7 +74,7 @@ func (r *EtcdClusterReconciler) maintain(ctx context.Context, p *pass, step memb
 		return false, ""
 	}
 	key := client.ObjectKeyFromObject(p.ec)
-	d := maintenance.Next(p.cluster, maintenancePolicy(p.ec), r.upkeep.compacted(key))
+	d := maintenance.Next(p.cluster, maintenancePolicy(p.ec), r.upkeep.history(key))
 	if d.Blocked != "" {
 		return false, d.Blocked
 	}
@@ -87,20 +88,31 @@ func (r *EtcdClusterReconciler) maintain(ctx context.Context, p *pass, step memb
 	}
 	logf.FromContext(ctx).Info("maintenance", "action", d.Kind, "why", d.Why)
 	ec := p.ec.DeepCopy()
-	r.upkeep.run(ctx, key, p.client, run, func(took time.Duration, err error) {
+	r.upkeep.run(ctx, key, p.client, maintenanceTimeout(d.Action), run, func(took time.Duration, err error) {
 		r.Metrics.Maintenance(key, string(d.Kind), took, err)
 		if err != nil {
 			r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonMaintenanceFailed, string(d.Kind),
 				"%s failed after %s, tried again in %s: %v (%s)", d.Kind, took.Round(time.Millisecond), maintenanceRetry, err, d.Why)
 			return
 		}
-		if d.Kind == maintenance.Compact {
-			r.upkeep.setCompacted(key, d.Revision)
-		}
+		r.upkeep.record(key, d.Action)
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeNormal, doneReason[d.Kind], string(d.Kind),
 			"%s in %s: %s", doneVerb(d.Action), took.Round(time.Millisecond), d.Why)
 	})
 	return true, note
+}
+
+// maintenanceTimeout bounds an action: while it runs the cluster is left
+// alone, so a call that hangs must not hold it for long. A defragmentation
+// takes about a second per 100 MiB; a minute per GiB is ample.
+func maintenanceTimeout(a maintenance.Action) time.Duration {
+	switch a.Kind {
+	case maintenance.Defragment:
+		return time.Minute + time.Duration(a.Member.DBSize>>30)*time.Minute
+	case maintenance.Compact:
+		return 2 * time.Minute
+	}
+	return 30 * time.Second
 }
 
 var doneReason = map[maintenance.Kind]string{
@@ -156,7 +168,7 @@ func (r *EtcdClusterReconciler) maintenanceCall(p *pass, a maintenance.Action) f
 
 // upkeep holds, per cluster, the maintenance action running off the
 // reconcile path (at most one), when a failed one may be tried again, and
-// the revision last compacted to. It is memory only: after a restart the
+// the History of what was done. It is memory only: after a restart the
 // operator decides again from what etcd reports, and a compaction to a
 // revision already compacted is not an error.
 type upkeep struct {
@@ -165,10 +177,10 @@ type upkeep struct {
 }
 
 type upkeepState struct {
-	running   bool
-	cancel    context.CancelFunc
-	retryAt   time.Time
-	compacted int64
+	running bool
+	cancel  context.CancelFunc
+	retryAt time.Time
+	done    maintenance.History
 }
 
 func (u *upkeep) get(key types.NamespacedName) *upkeepState {
@@ -177,7 +189,7 @@ func (u *upkeep) get(key types.NamespacedName) *upkeepState {
 	}
 	s, ok := u.state[key]
 	if !ok {
-		s = &upkeepState{}
+		s = &upkeepState{done: maintenance.History{Defragmented: map[uint64]int64{}}}
 		u.state[key] = s
 	}
 	return s
@@ -191,19 +203,31 @@ func (u *upkeep) busy(key types.NamespacedName) bool {
 	return ok && s.running
 }
 
-func (u *upkeep) compacted(key types.NamespacedName) int64 {
+// history is a copy of what was done to cluster key.
+func (u *upkeep) history(key types.NamespacedName) maintenance.History {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if s, ok := u.state[key]; ok {
-		return s.compacted
+	s, ok := u.state[key]
+	if !ok {
+		return maintenance.History{}
 	}
-	return 0
+	return maintenance.History{Compacted: s.done.Compacted, Defragmented: maps.Clone(s.done.Defragmented)}
 }
 
-func (u *upkeep) setCompacted(key types.NamespacedName, rev int64) {
+// record adds a done action to cluster key's history.
+func (u *upkeep) record(key types.NamespacedName, a maintenance.Action) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.get(key).compacted = rev
+	s, ok := u.state[key]
+	if !ok {
+		return // forgotten: the cluster is gone
+	}
+	switch a.Kind {
+	case maintenance.Compact:
+		s.done.Compacted = a.Revision
+	case maintenance.Defragment:
+		s.done.Defragmented[a.Member.ID] = s.done.Compacted
+	}
 }
 
 // begin marks an action of key as running, false when one runs or a
@@ -223,8 +247,9 @@ func (u *upkeep) begin(key types.NamespacedName, now time.Time) bool {
 // (which returns at once) but canceled by forget, then done with how long
 // it took and its error; a failure holds the next action back for
 // maintenanceRetry.
-func (u *upkeep) run(ctx context.Context, key types.NamespacedName, c etcd.Client, f func(context.Context, etcd.Client) error, done func(time.Duration, error)) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+func (u *upkeep) run(ctx context.Context, key types.NamespacedName, c etcd.Client, timeout time.Duration,
+	f func(context.Context, etcd.Client) error, done func(time.Duration, error)) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	u.mu.Lock()
 	u.get(key).cancel = cancel
 	u.mu.Unlock()

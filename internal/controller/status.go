@@ -78,8 +78,7 @@ func observation(p *pass, step membership.Step, out outcome, quorumMissingFor fu
 	if p.sts != nil {
 		o.Replicas = max(p.replicas, 0)
 		o.PodsReady = p.sts.Status.ReadyReplicas
-		o.RolloutPending = p.sts.Status.ObservedGeneration < p.sts.Generation ||
-			(p.sts.Status.UpdateRevision != "" && p.sts.Status.CurrentRevision != p.sts.Status.UpdateRevision)
+		o.RolloutPending = rolloutPending(p)
 	}
 	if p.cluster != nil {
 		o.Reached = true

@@ -13,17 +13,11 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/etcdstate"
 )
 
-// Shares of the quota that NOSPACE recovery works to.
-const (
-	// recoverBelow: the alarm is disarmed only once every member's data in
-	// use is under this share of the quota, so writes have room again.
-	recoverBelow = 0.8
-	// defragAbove: a member whose database file is at least this share of
-	// the quota is defragmented before the alarm is disarmed (etcd checks
-	// the file's size, not the data in use, against the quota). The gap to
-	// recoverBelow covers what a defragmented file keeps beyond its data.
-	defragAbove = 0.9
-)
+// defragAbove is the share of the quota a member's database file must be
+// under for a NOSPACE alarm to be disarmed: etcd checks the file's size,
+// not the data in use, against the quota, so each member at or above it is
+// defragmented first.
+const defragAbove = 0.9
 
 // Policy is what the cluster's spec asks for.
 type Policy struct {
@@ -72,10 +66,17 @@ type Decision struct {
 	Blocked string
 }
 
-// Next is the one action the cluster needs now. compacted is the revision
-// the operator last compacted the cluster to (0: not yet). Nothing is done
-// on a cluster with a member that does not serve, nor on a CORRUPT one.
-func Next(cl *etcdstate.Cluster, p Policy, compacted int64) Decision {
+// History is what the operator did to a cluster since it started: the
+// revision it last compacted to (0: none yet) and, per member ID, the
+// compaction revision at which that member was last defragmented.
+type History struct {
+	Compacted    int64
+	Defragmented map[uint64]int64
+}
+
+// Next is the one action the cluster needs now. Nothing is done on a
+// cluster with a member that does not serve, nor on a CORRUPT one.
+func Next(cl *etcdstate.Cluster, p Policy, h History) Decision {
 	if cl == nil || len(cl.Members) == 0 || !allServing(cl) {
 		return Decision{}
 	}
@@ -87,7 +88,7 @@ func Next(cl *etcdstate.Cluster, p Policy, compacted int64) Decision {
 		if !p.RecoverNoSpace {
 			return Decision{}
 		}
-		return noSpace(cl, p, compacted)
+		return noSpace(cl, p, h)
 	case len(alarms) > 0 || !p.Defragment:
 		return Decision{}
 	}
@@ -95,23 +96,27 @@ func Next(cl *etcdstate.Cluster, p Policy, compacted int64) Decision {
 }
 
 // noSpace is the next step of NOSPACE recovery: compact, defragment each
-// member near the quota, disarm.
-func noSpace(cl *etcdstate.Cluster, p Policy, compacted int64) Decision {
-	if rev := cl.Revision(); rev > compacted {
+// member near the quota once since that compaction, disarm once every file
+// is under it. The size in use is not trusted here: etcd counts the pages a
+// compaction freed only at a later write, and NOSPACE refuses writes; a
+// defragmentation measures it for certain.
+func noSpace(cl *etcdstate.Cluster, p Policy, h History) Decision {
+	if rev := cl.Revision(); rev > h.Compacted {
 		return Decision{Action: Action{Kind: Compact, Revision: rev,
 			Why: fmt.Sprintf("NOSPACE: compacting the history to revision %d to free its space", rev)}}
 	}
-	limit := int64(recoverBelow * float64(p.Quota))
-	for _, m := range sorted(cl.Members) {
-		if m.DBSizeInUse >= limit {
-			return Decision{Blocked: fmt.Sprintf(
-				"member %s holds %s of live data after compaction, above %.0f%% of the quota (%s): delete keys or raise spec.tuning.quotaBackendBytes; the operator then defragments and disarms the alarm",
-				m.Name, bytes(m.DBSizeInUse), recoverBelow*100, bytes(p.Quota))}
-		}
-	}
-	near := func(m etcdstate.Member) bool { return m.DBSize >= int64(defragAbove*float64(p.Quota)) }
-	if a := inTurn(cl, near, "NOSPACE: the database file is near the quota"); a.Kind != None {
+	limit := int64(defragAbove * float64(p.Quota))
+	near := func(m etcdstate.Member) bool { return m.DBSize >= limit }
+	pending := func(m etcdstate.Member) bool { return near(m) && h.Defragmented[m.ID] < h.Compacted }
+	if a := inTurn(cl, pending, "NOSPACE: the database file is near the quota"); a.Kind != None {
 		return Decision{Action: a}
+	}
+	for _, m := range sorted(cl.Members) {
+		if near(m) {
+			return Decision{Blocked: fmt.Sprintf(
+				"member %s holds %s of live data after compaction and defragmentation, above %.0f%% of the quota (%s): delete keys or raise spec.tuning.quotaBackendBytes; the operator then compacts, defragments and disarms the alarm",
+				m.Name, bytes(m.DBSize), defragAbove*100, bytes(p.Quota))}
+		}
 	}
 	return Decision{Action: Action{Kind: Disarm, Alarm: "NOSPACE",
 		Why: fmt.Sprintf("NOSPACE: every member's database is under %.0f%% of the quota (%s) again", defragAbove*100, bytes(p.Quota))}}

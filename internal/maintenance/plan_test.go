@@ -50,14 +50,14 @@ func TestNext(t *testing.T) {
 	off := policy
 	off.Defragment, off.RecoverNoSpace = false, false
 	for _, tc := range []struct {
-		name      string
-		cl        *etcdstate.Cluster
-		policy    Policy
-		compacted int64
-		want      Kind
-		member    string
-		to        string
-		blocked   bool
+		name    string
+		cl      *etcdstate.Cluster
+		policy  Policy
+		history History
+		want    Kind
+		member  string
+		to      string
+		blocked bool
 	}{
 		{name: "nothing fragmented", cl: cluster(300, 200), want: None},
 		{name: "free share below the threshold", cl: cluster(300, 170), want: None},
@@ -73,12 +73,18 @@ func TestNext(t *testing.T) {
 		{name: "policy off", cl: cluster(300, 100), policy: off, want: None},
 		{name: "never on a CORRUPT cluster", cl: cluster(300, 100, alarm("CORRUPT")), want: None},
 		{name: "NOSPACE: compact first", cl: cluster(1000, 990, alarm("NOSPACE")), want: Compact},
-		{name: "NOSPACE: compact again after deletes", cl: cluster(1000, 990, alarm("NOSPACE")), compacted: 400, want: Compact},
-		{name: "NOSPACE: live data too big", cl: cluster(1000, 850, alarm("NOSPACE")), compacted: 500, want: None, blocked: true},
-		{name: "NOSPACE: defragment a follower near the quota", cl: cluster(1000, 100, alarm("NOSPACE")), compacted: 500, want: Defragment, member: "db-0"},
-		{name: "NOSPACE: even one below the defragmentation threshold", cl: cluster(1000, 600, alarm("NOSPACE")), compacted: 500, want: Defragment, member: "db-0"},
-		{name: "NOSPACE: the leader after it has moved", cl: cluster(1000, 100, alarm("NOSPACE"), defragDone("db-0"), defragDone("db-2")), compacted: 500, want: MoveLeader, member: "db-1", to: "db-0"},
-		{name: "NOSPACE: disarm once every file is under the quota", cl: cluster(100, 100, alarm("NOSPACE")), compacted: 500, want: Disarm},
+		{name: "NOSPACE: compact again after deletes", cl: cluster(1000, 990, alarm("NOSPACE")), history: History{Compacted: 400}, want: Compact},
+		{name: "NOSPACE: defragment a follower near the quota, whatever its size in use says", cl: cluster(1000, 990, alarm("NOSPACE")),
+			history: History{Compacted: 500}, want: Defragment, member: "db-0"},
+		{name: "NOSPACE: then the next follower", cl: cluster(1000, 990, alarm("NOSPACE")),
+			history: History{Compacted: 500, Defragmented: map[uint64]int64{1: 500}}, want: Defragment, member: "db-2"},
+		{name: "NOSPACE: a follower defragmented before the last compaction goes again", cl: cluster(1000, 990, alarm("NOSPACE")),
+			history: History{Compacted: 500, Defragmented: map[uint64]int64{1: 400}}, want: Defragment, member: "db-0"},
+		{name: "NOSPACE: the leader after it has moved", cl: cluster(1000, 100, alarm("NOSPACE")),
+			history: History{Compacted: 500, Defragmented: map[uint64]int64{1: 500, 3: 500}}, want: MoveLeader, member: "db-1", to: "db-0"},
+		{name: "NOSPACE: live data too big once all are defragmented", cl: cluster(950, 950, alarm("NOSPACE")),
+			history: History{Compacted: 500, Defragmented: map[uint64]int64{1: 500, 2: 500, 3: 500}}, want: None, blocked: true},
+		{name: "NOSPACE: disarm once every file is under the quota", cl: cluster(100, 100, alarm("NOSPACE")), history: History{Compacted: 500}, want: Disarm},
 		{name: "NOSPACE: left alone when recovery is off", cl: cluster(1000, 100, alarm("NOSPACE")), policy: off, want: None},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +92,7 @@ func TestNext(t *testing.T) {
 			if p == (Policy{}) {
 				p = policy
 			}
-			got := Next(tc.cl, p, tc.compacted)
+			got := Next(tc.cl, p, tc.history)
 			if got.Kind != tc.want || got.Member.Name != tc.member || got.To.Name != tc.to {
 				t.Fatalf("Next = %s %q -> %q (%s), want %s %q -> %q", got.Kind, got.Member.Name, got.To.Name, got.Why, tc.want, tc.member, tc.to)
 			}
@@ -102,7 +108,7 @@ func TestNext(t *testing.T) {
 
 func TestCompactRevisionIsTheHighestReported(t *testing.T) {
 	cl := cluster(1000, 990, alarm("NOSPACE"), member("db-2", func(m *etcdstate.Member) { m.Revision = 777 }))
-	if got := Next(cl, policy, 0); got.Kind != Compact || got.Revision != 777 {
+	if got := Next(cl, policy, History{}); got.Kind != Compact || got.Revision != 777 {
 		t.Fatalf("Next = %s at %d, want Compact at 777", got.Kind, got.Revision)
 	}
 }

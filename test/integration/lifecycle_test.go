@@ -459,12 +459,15 @@ func count(list []string, s string) int {
 }
 
 // createMemberPod creates the pod a StatefulSet would, with the chart's labels.
-func createMemberPod(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, name string) *corev1.Pod {
+func createMemberPod(ctx context.Context, ec *etcdv1alpha1.EtcdCluster, name string, change ...func(*corev1.Pod)) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ec.Namespace, Name: name, Labels: map[string]string{
 			"app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": ec.Name, "app.kubernetes.io/managed-by": "etcd-operator",
 		}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "etcd", Image: "quay.io/coreos/etcd:v3.7.3"}}},
+	}
+	for _, f := range change {
+		f(p)
 	}
 	Expect(k8sClient.Create(ctx, p)).To(Succeed())
 	return p

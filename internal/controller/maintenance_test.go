@@ -1,0 +1,86 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
+
+	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/etcd"
+)
+
+func TestUpkeepRunsOneActionAtATimeAndHoldsAFailureBack(t *testing.T) {
+	var u upkeep
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	release := make(chan error)
+	ended := make(chan struct{})
+	if !u.begin(key, time.Now()) {
+		t.Fatal("a first action may begin")
+	}
+	u.run(context.Background(), key, nil, time.Minute, func(context.Context, etcd.Client) error { return <-release },
+		func(time.Duration, error) { close(ended) })
+	if !u.busy(key) || u.begin(key, time.Now()) {
+		t.Fatal("a second action began while the first runs")
+	}
+	release <- errors.New("refused")
+	<-ended
+	waitFor(t, func() bool { return !u.busy(key) })
+	if u.begin(key, time.Now()) {
+		t.Fatal("an action began right after a failure")
+	}
+	if !u.begin(key, time.Now().Add(maintenanceRetry+time.Second)) {
+		t.Fatal("no action began after the retry delay")
+	}
+}
+
+func TestUpkeepForgetCancelsTheRunningAction(t *testing.T) {
+	var u upkeep
+	key := types.NamespacedName{Namespace: "ns", Name: "db"}
+	canceled := make(chan struct{})
+	u.begin(key, time.Now())
+	u.run(context.Background(), key, nil, time.Minute, func(ctx context.Context, _ etcd.Client) error {
+		<-ctx.Done()
+		close(canceled)
+		return ctx.Err()
+	}, func(time.Duration, error) {})
+	u.forget(key)
+	select {
+	case <-canceled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("forget did not cancel the action")
+	}
+	waitFor(t, func() bool { return !u.busy(key) })
+	if u.history(key).Compacted != 0 {
+		t.Fatal("a forgotten cluster keeps state")
+	}
+}
+
+func TestMaintenancePolicyDefaults(t *testing.T) {
+	ec := &etcdv1alpha1.EtcdCluster{}
+	p := maintenancePolicy(ec)
+	if !p.Defragment || !p.RecoverNoSpace || p.MinDBSize != 100<<20 || p.MinFreeRatio != 0.45 || p.Quota != 2<<30 {
+		t.Fatalf("defaults = %+v", p)
+	}
+	ec.Spec.Maintenance = etcdv1alpha1.MaintenanceSpec{NoSpaceRecovery: etcdv1alpha1.MaintenanceOff,
+		Defragmentation: etcdv1alpha1.DefragmentationSpec{Mode: etcdv1alpha1.MaintenanceOff, MinDBSize: new(resource.MustParse("1Mi")), MinFreePercent: 30}}
+	ec.Spec.Tuning.QuotaBackendBytes = new(resource.MustParse("1Gi"))
+	p = maintenancePolicy(ec)
+	if p.Defragment || p.RecoverNoSpace || p.MinDBSize != 1<<20 || p.MinFreeRatio != 0.3 || p.Quota != 1<<30 {
+		t.Fatalf("policy = %+v", p)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
