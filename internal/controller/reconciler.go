@@ -180,7 +180,7 @@ func (r *EtcdClusterReconciler) act(ctx context.Context, p *pass, step membershi
 	if out.failure == nil && out.applyErr == nil && out.stepErr == nil && step.Action == membership.ActionNone {
 		// Pods move to a new template only once the membership holds; a
 		// step refused is retried with the membership's backoff.
-		_, out.stepErr = r.roll(ctx, p)
+		out.stepErr = r.roll(ctx, p)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,13 +43,7 @@ func rolloutPending(p *pass) bool {
 	if p.sts.Status.ObservedGeneration < p.sts.Generation {
 		return true
 	}
-	rev := updateRevision(p.sts)
-	for i := range max(p.replicas, 0) {
-		if pod, ok := p.pods[p.names.Pod(i)]; ok && outdated(pod, rev) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(rolloutInput(p).Pods, func(pod rollout.Pod) bool { return pod.Outdated })
 }
 
 // rolloutInput is the roll planner's view of the pass.
@@ -79,9 +74,9 @@ func podReady(pod *corev1.Pod) bool {
 // roll takes the ordered roll's next step, once the membership holds and
 // the chart is applied. It returns the error of a step not taken, for the
 // next pass to try again.
-func (r *EtcdClusterReconciler) roll(ctx context.Context, p *pass) (rollout.Action, error) {
+func (r *EtcdClusterReconciler) roll(ctx context.Context, p *pass) error {
 	if updateRevision(p.sts) == "" || p.cluster == nil || p.client == nil || p.foreignID != "" {
-		return rollout.Action{}, nil
+		return nil
 	}
 	a := rollout.Next(rolloutInput(p))
 	log := logf.FromContext(ctx)
@@ -90,18 +85,18 @@ func (r *EtcdClusterReconciler) roll(ctx context.Context, p *pass) (rollout.Acti
 		log.V(1).Info("rolling update waits", "why", a.Why)
 	case rollout.MoveLeader:
 		if err := p.client.MoveLeader(ctx, r.leaderURL(p), a.To.ID); err != nil {
-			return a, fmt.Errorf("moving leadership to %s before the leader restarts: %w", a.To.Name, err)
+			return fmt.Errorf("moving leadership to %s before the leader restarts: %w", a.To.Name, err)
 		}
 		r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, etcdv1alpha1.ReasonLeaderMoved, "RollingUpdate",
 			"moved leadership from %s to %s: %s", a.From.Name, a.To.Name, a.Why)
 	case rollout.Restart:
 		pod := p.pods[a.Pod]
 		if err := r.Client.Delete(ctx, pod, client.Preconditions{UID: &pod.UID}); client.IgnoreNotFound(err) != nil {
-			return a, fmt.Errorf("restarting %s: %w", a.Pod, err)
+			return fmt.Errorf("restarting %s: %w", a.Pod, err)
 		}
 		log.Info("rolling update: member restarted", "pod", a.Pod, "revision", updateRevision(p.sts))
 		r.Recorder.Eventf(p.ec, nil, corev1.EventTypeNormal, etcdv1alpha1.ReasonRestartedMember, "RollingUpdate",
 			"restarted %s onto revision %s: %s", a.Pod, updateRevision(p.sts), a.Why)
 	}
-	return a, nil
+	return nil
 }

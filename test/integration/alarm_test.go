@@ -15,20 +15,29 @@ import (
 	"github.com/etcd-operator/etcd-operator/test/etcdtest"
 )
 
+// runningWithQuota creates a Running 1-member EtcdCluster called name whose
+// real member has a 1 MiB database quota, which a few writes fill.
+func runningWithQuota(ctx context.Context, name string, change ...func(*etcdv1alpha1.EtcdCluster)) *etcdv1alpha1.EtcdCluster {
+	ns := newNamespace(ctx)
+	ec := newCluster(ns, name, 1)
+	ec.Spec.Tuning.QuotaBackendBytes = new(resource.MustParse("1Mi"))
+	for _, f := range change {
+		f(ec)
+	}
+	c := etcdtest.NewCluster(ns + "-" + name)
+	c.QuotaBackendBytes = 1 << 20
+	Expect(c.Start(func(pod string) string { return members.peerURL(ec, pod) }, name+"-0")).To(Succeed())
+	members.set(client.ObjectKeyFromObject(ec), c)
+	DeferCleanup(c.Close)
+	Expect(k8sClient.Create(ctx, ec)).To(Succeed())
+	markPodsReady(ctx, ns, ec.Name)
+	Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
+	return ec
+}
+
 var _ = Describe("etcd alarms", func() {
 	It("reports NOSPACE in status, the Degraded condition and an Event, with quorum still Available, and recovers once keys are deleted", func(ctx SpecContext) {
-		ns := newNamespace(ctx)
-		ec := newCluster(ns, "nospace", 1)
-		// A real member whose database quota a few writes fill.
-		ec.Spec.Tuning.QuotaBackendBytes = new(resource.MustParse("1Mi"))
-		c := etcdtest.NewCluster(ns + "-nospace")
-		c.QuotaBackendBytes = 1 << 20
-		Expect(c.Start(func(pod string) string { return members.peerURL(ec, pod) }, "nospace-0")).To(Succeed())
-		members.set(client.ObjectKeyFromObject(ec), c)
-		DeferCleanup(c.Close)
-		Expect(k8sClient.Create(ctx, ec)).To(Succeed())
-		markPodsReady(ctx, ns, ec.Name)
-		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
+		ec := runningWithQuota(ctx, "nospace")
 
 		cli := etcdClient(ec)
 		value := strings.Repeat("x", 128<<10)
@@ -74,18 +83,7 @@ var _ = Describe("etcd alarms", func() {
 	})
 
 	It("leaves the alarm to a person when recovery is off", func(ctx SpecContext) {
-		ns := newNamespace(ctx)
-		ec := newCluster(ns, "manual", 1)
-		ec.Spec.Tuning.QuotaBackendBytes = new(resource.MustParse("1Mi"))
-		ec.Spec.Maintenance.NoSpaceRecovery = etcdv1alpha1.MaintenanceOff
-		c := etcdtest.NewCluster(ns + "-manual")
-		c.QuotaBackendBytes = 1 << 20
-		Expect(c.Start(func(pod string) string { return members.peerURL(ec, pod) }, "manual-0")).To(Succeed())
-		members.set(client.ObjectKeyFromObject(ec), c)
-		DeferCleanup(c.Close)
-		Expect(k8sClient.Create(ctx, ec)).To(Succeed())
-		markPodsReady(ctx, ns, ec.Name)
-		Eventually(func() etcdv1alpha1.Phase { return fetch(ctx, ec).Status.Phase }, timeout, interval).Should(Equal(etcdv1alpha1.PhaseRunning))
+		ec := runningWithQuota(ctx, "manual", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.NoSpaceRecovery = etcdv1alpha1.MaintenanceOff })
 		cli := etcdClient(ec)
 		Eventually(func() error {
 			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
