@@ -18,6 +18,13 @@ const (
 	ReasonApplyFailed     = "ApplyFailed"
 	ReasonScaleBlocked    = "ScalingBlocked"
 	ReasonRollingUpdate   = "RollingUpdate"
+	// ReasonUpgradeRefused: spec.version breaks an etcd upgrade rule for
+	// the versions the members run; the message names the release to go
+	// to first, and no pod moves.
+	ReasonUpgradeRefused = "UpgradeRefused"
+	// ReasonRollingUpdateHalted: a member restarted onto the new pod
+	// template fails there; the roll goes no further.
+	ReasonRollingUpdateHalted = "RollingUpdateHalted"
 	// ReasonForeignObject: an object the chart would render exists and is
 	// not this cluster's; the operator changes and deletes nothing of it.
 	ReasonForeignObject = "ForeignObject"

@@ -7,7 +7,6 @@ import (
 )
 
 // EtcdClusterSpec is the desired state of an etcd cluster.
-// +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).compareTo(semver(oldSelf.version)) >= 0",messageExpression="'etcd does not support downgrades: version cannot go from ' + oldSelf.version + ' to ' + self.version"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest patch of the next minor version first, not straight to ' + self.version"
 // +kubebuilder:validation:XValidation:rule="!has(self.imageDigest) || !has(oldSelf.imageDigest) || self.imageDigest != oldSelf.imageDigest || !has(self.version) || !has(oldSelf.version) || self.version == oldSelf.version",message="imageDigest pins the image of the old version: when changing version, set imageDigest to the new version's digest or remove it"
 type EtcdClusterSpec struct {
@@ -325,6 +324,15 @@ type EtcdClusterStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Current Version",xDescriptors={"urn:alm:descriptor:text"}
 	CurrentVersion string `json:"currentVersion,omitempty"`
 
+	// ClusterVersion is the version etcd reports for the cluster as a whole:
+	// the lowest minor every member runs, which etcd raises only once all
+	// members run the newer one. A version may go back (after a member
+	// failed on it) only while this has not reached it.
+	// +kubebuilder:validation:MaxLength=32
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster Version",xDescriptors={"urn:alm:descriptor:text"}
+	ClusterVersion string `json:"clusterVersion,omitempty"`
+
 	// ClusterID is etcd's cluster ID, in hexadecimal.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster ID",xDescriptors={"urn:alm:descriptor:text"}
@@ -433,7 +441,11 @@ type MemberStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyMembers`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.status.currentVersion`
+// +kubebuilder:printcolumn:name="Cluster Version",type=string,JSONPath=`.status.clusterVersion`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// A version goes back only while etcd's cluster version has not reached the
+// newer minor: the way back from a member that failed on a new version.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.spec.version) || !has(self.spec.version) || !isSemver(self.spec.version) || !isSemver(oldSelf.spec.version) || semver(self.spec.version).compareTo(semver(oldSelf.spec.version)) >= 0 || (has(self.status) && has(self.status.clusterVersion) && isSemver(self.status.clusterVersion) && semver(self.spec.version).major() == semver(self.status.clusterVersion).major() && semver(self.spec.version).minor() >= semver(self.status.clusterVersion).minor())",messageExpression="'etcd does not support downgrades: version cannot go from ' + oldSelf.spec.version + ' to ' + self.spec.version + ': a version goes back only while status.clusterVersion is below the minor it leaves'"
 // +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters: it names the StatefulSet and its pods"
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be a DNS label (lowercase letters, digits and '-', starting with a letter): it names Services and member host names"
 type EtcdCluster struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/lifecycle"
 	"github.com/etcd-operator/etcd-operator/internal/membership"
 	"github.com/etcd-operator/etcd-operator/internal/resources"
+	"github.com/etcd-operator/etcd-operator/internal/upgrade"
 )
 
 // pass is what one reconcile read of a cluster: the observe phase fills it
@@ -59,7 +60,13 @@ type pass struct {
 	// formed is true once the cluster has formed: status holds its ID or
 	// etcd answered with a member list.
 	formed bool
-	now    time.Time
+	// clusterVersion is etcd's cluster version (upgrade.go).
+	clusterVersion string
+	// upgrade is whether the members may go to spec.version; while they
+	// may not, the chart renders heldVersion and heldDigest.
+	upgrade                 upgrade.Verdict
+	heldVersion, heldDigest string
+	now                     time.Time
 }
 
 // observe reads the cluster's StatefulSet, pods and claims, then asks etcd.
@@ -90,6 +97,9 @@ func (r *EtcdClusterReconciler) observe(ctx context.Context, ec *etcdv1alpha1.Et
 	p.endpoints = r.clientEndpoints(p)
 	r.inspect(ctx, p)
 	p.formed = ec.Status.ClusterID != "" || p.cluster != nil
+	r.observeClusterVersion(ctx, p)
+	p.upgrade = upgradeVerdict(p)
+	p.heldVersion, p.heldDigest = held(p)
 	return p, nil
 }
 

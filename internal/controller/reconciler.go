@@ -212,7 +212,7 @@ func (r *EtcdClusterReconciler) renderAndApply(ctx context.Context, p *pass, m v
 }
 
 func (r *EtcdClusterReconciler) render(p *pass, m values.Membership) ([]*unstructured.Unstructured, error) {
-	vals, err := values.For(p.ec, p.names, m)
+	vals, err := values.For(renderedCluster(p), p.names, m)
 	if err != nil {
 		return nil, err
 	}

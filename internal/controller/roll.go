@@ -48,7 +48,7 @@ func rolloutPending(p *pass) bool {
 
 // rolloutInput is the roll planner's view of the pass.
 func rolloutInput(p *pass) rollout.Input {
-	in := rollout.Input{Cluster: p.cluster, Size: int(p.ec.Spec.Size), Version: p.ec.Spec.Version,
+	in := rollout.Input{Cluster: p.cluster, Size: int(p.ec.Spec.Size), Version: renderedCluster(p).Spec.Version,
 		PodOf: func(m etcdstate.Member) string { return p.namer.Name(m) }}
 	rev := updateRevision(p.sts)
 	for i := range max(p.replicas, 0) {
@@ -57,9 +57,21 @@ func rolloutInput(p *pass) rollout.Input {
 			continue
 		}
 		in.Pods = append(in.Pods, rollout.Pod{Name: pod.Name, Ordinal: int(i), Outdated: outdated(pod, rev),
-			Ready: podReady(pod), Terminating: !pod.DeletionTimestamp.IsZero()})
+			Ready: podReady(pod), Terminating: !pod.DeletionTimestamp.IsZero(), Failing: failing(pod)})
 	}
 	return in
+}
+
+// rolloutHalted says why the roll stopped at a member that fails on the
+// new template, "" when it did not.
+func rolloutHalted(p *pass) string {
+	if updateRevision(p.sts) == "" {
+		return ""
+	}
+	if a := rollout.Next(rolloutInput(p)); a.Kind == rollout.Halt {
+		return a.Why
+	}
+	return ""
 }
 
 func podReady(pod *corev1.Pod) bool {
@@ -78,11 +90,19 @@ func (r *EtcdClusterReconciler) roll(ctx context.Context, p *pass) error {
 	if updateRevision(p.sts) == "" || p.cluster == nil || p.client == nil || p.foreignID != "" {
 		return nil
 	}
+	if p.upgrade.Refused && p.heldVersion == "" {
+		// The template already carries the refused version: no pod moves
+		// onto it.
+		return nil
+	}
 	a := rollout.Next(rolloutInput(p))
 	log := logf.FromContext(ctx)
 	switch a.Kind {
 	case rollout.Wait:
 		log.V(1).Info("rolling update waits", "why", a.Why)
+	case rollout.Halt:
+		// Reported by the Progressing condition and its Event.
+		log.V(1).Info("rolling update halted", "why", a.Why)
 	case rollout.MoveLeader:
 		if err := p.client.MoveLeader(ctx, r.leaderURL(p), a.To.ID); err != nil {
 			return fmt.Errorf("moving leadership to %s before the leader restarts: %w", a.To.Name, err)

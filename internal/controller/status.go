@@ -71,7 +71,7 @@ func leaderName(members []etcdv1alpha1.MemberStatus) string {
 // the one Observation that phase and conditions are computed from.
 func observation(p *pass, step membership.Step, out outcome, quorumMissingFor func(lifecycle.Observation) time.Duration) lifecycle.Observation {
 	o := lifecycle.Observation{Size: p.ec.Spec.Size, Paused: p.ec.Spec.Paused, Formed: p.formed, Failure: out.failure,
-		ScaleBlocked: step.Blocked, ForeignClusterID: p.foreignID}
+		ScaleBlocked: step.Blocked, ForeignClusterID: p.foreignID, UpgradeRefused: p.upgrade.Message}
 	if out.stepErr != nil {
 		o.StepError = out.stepErr.Error()
 	}
@@ -79,6 +79,7 @@ func observation(p *pass, step membership.Step, out outcome, quorumMissingFor fu
 		o.Replicas = max(p.replicas, 0)
 		o.PodsReady = p.sts.Status.ReadyReplicas
 		o.RolloutPending = rolloutPending(p)
+		o.RolloutHalted = rolloutHalted(p)
 	}
 	if p.cluster != nil {
 		o.Reached = true
@@ -114,6 +115,7 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 		st.ClusterID = etcdstate.HexID(p.cluster.ID)
 		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)
 		st.CurrentVersion = lowestVersion(p.cluster)
+		st.ClusterVersion = p.clusterVersion
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 		st.Alarms = o.Alarms
 	} else {
@@ -157,6 +159,10 @@ func (r *EtcdClusterReconciler) report(ctx context.Context, p *pass, o lifecycle
 		reason, note := transitionNote(prev, now, o)
 		r.Recorder.Eventf(ec, nil, eventType, reason, "PhaseTransition", "%s", note)
 	}
+	if reason := progressingReason(ec); (reason == etcdv1alpha1.ReasonUpgradeRefused || reason == etcdv1alpha1.ReasonRollingUpdateHalted) &&
+		reason != progressingReason(orig) {
+		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, reason, "RollingUpdate", "%s", conditionMessage(ec, etcdv1alpha1.ConditionProgressing))
+	}
 	if len(o.Alarms) > 0 && !slices.Equal(orig.Status.Alarms, ec.Status.Alarms) {
 		r.Recorder.Eventf(ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonAlarmRaised, "Inspect", "%s", degradedMessage(ec))
 	}
@@ -170,8 +176,19 @@ func (r *EtcdClusterReconciler) report(ctx context.Context, p *pass, o lifecycle
 
 // degradedMessage is the Degraded condition's message of ec.
 func degradedMessage(ec *etcdv1alpha1.EtcdCluster) string {
-	if c := meta.FindStatusCondition(ec.Status.Conditions, etcdv1alpha1.ConditionDegraded); c != nil {
+	return conditionMessage(ec, etcdv1alpha1.ConditionDegraded)
+}
+
+func conditionMessage(ec *etcdv1alpha1.EtcdCluster, typ string) string {
+	if c := meta.FindStatusCondition(ec.Status.Conditions, typ); c != nil {
 		return c.Message
+	}
+	return ""
+}
+
+func progressingReason(ec *etcdv1alpha1.EtcdCluster) string {
+	if c := meta.FindStatusCondition(ec.Status.Conditions, etcdv1alpha1.ConditionProgressing); c != nil {
+		return c.Reason
 	}
 	return ""
 }

@@ -261,3 +261,37 @@ func retry(t *testing.T, f func() error) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestClusterVersionIsTheOneEtcdAgreedOn reads the cluster version from a
+// real member's /version document: major.minor of the members' version,
+// patch 0, once etcd has decided it.
+func TestClusterVersionIsTheOneEtcdAgreedOn(t *testing.T) {
+	c, _ := startCluster(t, 1)
+	pool := etcd.NewPool(timeouts)
+	defer pool.Close()
+	cli, err := pool.Dial(types.NamespacedName{Name: "x"}, c.ClientURLs(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cl, err := cli.Inspect(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(cl.Members[0].Version, "%d.%d", &major, &minor); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d.%d.0", major, minor)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := cli.ClusterVersion(ctx, c.ClientURLs()[0])
+		if err == nil && got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ClusterVersion = %q, %v; want %q", got, err, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

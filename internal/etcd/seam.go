@@ -46,6 +46,9 @@ type Client interface {
 	Defragment(ctx context.Context, endpoint string) error
 	// Disarm clears every raised alarm of the given type (NOSPACE).
 	Disarm(ctx context.Context, alarm string) error
+	// ClusterVersion is the cluster version etcd agreed on, as the member
+	// at endpoint reports it ("3.6.0"; "" while undecided).
+	ClusterVersion(ctx context.Context, endpoint string) (string, error)
 }
 
 // Dialer gives the Client of one cluster. Dial never blocks on the

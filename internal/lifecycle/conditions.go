@@ -47,6 +47,10 @@ func progressing(phase etcdv1alpha1.Phase, o Observation) metav1.Condition {
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonMembershipStepFailed, o.StepError
 	case o.ScaleBlocked != "" && !o.Complete():
 		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonScaleBlocked, o.ScaleBlocked
+	case o.UpgradeRefused != "":
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonUpgradeRefused, o.UpgradeRefused
+	case o.RolloutHalted != "":
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, etcdv1alpha1.ReasonRollingUpdateHalted, o.RolloutHalted
 	case phase == etcdv1alpha1.PhaseCreating:
 		c.Reason = etcdv1alpha1.ReasonCreating
 		c.Message = fmt.Sprintf("%d of %d members ready", min(o.HealthyVoters, o.PodsReady), o.Size)

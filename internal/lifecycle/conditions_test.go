@@ -197,6 +197,26 @@ func TestConditions(t *testing.T) {
 			degraded:    want{F, etcdv1alpha1.ReasonMembersHealthy, ""},
 		},
 		{
+			name:        "upgrade refused",
+			phase:       etcdv1alpha1.PhaseRunning,
+			obs:         with(complete(3), func(o *Observation) { o.UpgradeRefused = "set spec.version to 3.5.32 first" }),
+			available:   want{T, etcdv1alpha1.ReasonQuorumHealthy, ""},
+			progressing: want{F, etcdv1alpha1.ReasonUpgradeRefused, "3.5.32 first"},
+			degraded:    want{F, etcdv1alpha1.ReasonMembersHealthy, ""},
+		},
+		{
+			name:  "rolling update halted",
+			phase: etcdv1alpha1.PhaseRunning,
+			obs: with(complete(3), func(o *Observation) {
+				o.RolloutPending, o.PodsReady, o.HealthyVoters = true, 2, 2
+				o.Unhealthy = []string{"demo-2"}
+				o.RolloutHalted = "demo-2 fails on the new pod template (ImagePullBackOff)"
+			}),
+			available:   want{T, etcdv1alpha1.ReasonQuorumHealthy, ""},
+			progressing: want{F, etcdv1alpha1.ReasonRollingUpdateHalted, "ImagePullBackOff"},
+			degraded:    want{T, etcdv1alpha1.ReasonMemberUnhealthy, "demo-2"},
+		},
+		{
 			name:        "recovering",
 			phase:       etcdv1alpha1.PhaseRecovering,
 			obs:         with(complete(3), func(o *Observation) { o.HealthyVoters, o.Unhealthy = 2, []string{"demo-0"} }),

@@ -27,6 +27,12 @@ type Observation struct {
 	PodsReady int32
 	// RolloutPending is true while the StatefulSet runs an older revision.
 	RolloutPending bool
+	// RolloutHalted says why the roll stopped at a member that fails on
+	// the new pod template.
+	RolloutHalted string
+	// UpgradeRefused says why the members may not go to spec.version yet
+	// (an etcd upgrade rule), naming the release to go to first.
+	UpgradeRefused string
 	// Reached is true when etcd answered the member list.
 	Reached bool
 	// Formed is true once etcd has answered with a cluster ID.

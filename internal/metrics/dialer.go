@@ -88,3 +88,13 @@ func (t timedClient) Defragment(ctx context.Context, endpoint string) error {
 func (t timedClient) Disarm(ctx context.Context, alarm string) error {
 	return t.timed("Disarm", func() error { return t.c.Disarm(ctx, alarm) })
 }
+
+func (t timedClient) ClusterVersion(ctx context.Context, endpoint string) (string, error) {
+	var v string
+	err := t.timed("ClusterVersion", func() error {
+		var err error
+		v, err = t.c.ClusterVersion(ctx, endpoint)
+		return err
+	})
+	return v, err
+}

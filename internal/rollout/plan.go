@@ -23,6 +23,9 @@ type Pod struct {
 	Outdated    bool
 	Ready       bool
 	Terminating bool
+	// Failing says why the pod's etcd cannot run (ImagePullBackOff,
+	// CrashLoopBackOff...), "" when it runs or is starting.
+	Failing string
 }
 
 // Input is what the pass read.
@@ -47,6 +50,9 @@ const (
 	Wait       Kind = "Wait"
 	Restart    Kind = "Restart"
 	MoveLeader Kind = "MoveLeader"
+	// Halt: a member restarted onto the new template fails there; the
+	// roll goes no further until the spec changes.
+	Halt Kind = "Halt"
 )
 
 // Action is the next step of the roll.
@@ -71,6 +77,9 @@ func Next(in Input) Action {
 	if outdated == 0 {
 		return Action{}
 	}
+	if a, ok := failed(in); ok {
+		return a
+	}
 	if why := notReady(in); why != "" {
 		return Action{Kind: Wait, Why: why}
 	}
@@ -91,6 +100,49 @@ func Next(in Input) Action {
 		}
 	}
 	return Action{Kind: Restart, Pod: leaderPod, Why: "the only member restarts"}
+}
+
+// failed handles a pod whose etcd cannot run. On the new template it halts
+// the roll: the next member would fail the same way. On an old one (the
+// spec was set back after the new template failed, or changed to mend a
+// crashing member) it is restarted first, once every other member is
+// healthy: it serves nothing, and the new template may be its cure.
+func failed(in Input) (Action, bool) {
+	for _, p := range in.Pods {
+		if !p.Outdated && p.Failing != "" && !p.Terminating {
+			return Action{Kind: Halt, Pod: p.Name, Why: fmt.Sprintf(
+				"%s fails on the new pod template (%s): the roll stops there; mend the spec, or set spec.version back", p.Name, p.Failing)}, true
+		}
+	}
+	for _, p := range in.Pods {
+		if p.Outdated && p.Failing != "" && !p.Terminating && othersServe(in, p.Name) {
+			return Action{Kind: Restart, Pod: p.Name, Why: fmt.Sprintf(
+				"%s fails on its old pod template (%s): it restarts onto the new one first", p.Name, p.Failing)}, true
+		}
+	}
+	return Action{}, false
+}
+
+// othersServe is true when every pod but name is Ready and every member but
+// name's is healthy, under a leader.
+func othersServe(in Input, name string) bool {
+	if in.Cluster == nil {
+		return false
+	}
+	if _, ok := in.Cluster.Leader(); !ok {
+		return false
+	}
+	for _, p := range in.Pods {
+		if p.Name != name && (!p.Ready || p.Terminating) {
+			return false
+		}
+	}
+	for _, m := range in.Cluster.Members {
+		if in.PodOf(m) != name && !m.Healthy() {
+			return false
+		}
+	}
+	return true
 }
 
 // notReady says why the next pod may not go yet, "" when it may: every pod

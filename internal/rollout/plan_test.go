@@ -50,6 +50,19 @@ func TestNext(t *testing.T) {
 		{name: "waits while etcd does not answer", in: input("db-0"), want: Wait, change: func(in *Input) { in.Cluster = nil }},
 		{name: "waits for a missing pod", in: input("db-0"), want: Wait, change: func(in *Input) { in.Pods = in.Pods[:2] }},
 		{name: "waits without a leader", in: input("db-0"), want: Wait, change: func(in *Input) { in.Cluster.LeaderID = 0 }},
+		{name: "a member failing on the new template halts the roll", in: input("db-0", "db-1"), want: Halt, pod: "db-2", change: func(in *Input) {
+			in.Pods[2].Ready, in.Pods[2].Failing = false, "ImagePullBackOff"
+			in.Cluster.Members[2].Errors = []string{"unreachable"}
+		}},
+		{name: "a member failing on an old template restarts first", in: input("db-2"), want: Restart, pod: "db-2", change: func(in *Input) {
+			in.Pods[2].Ready, in.Pods[2].Failing = false, "ImagePullBackOff"
+			in.Cluster.Members[2].Errors = []string{"unreachable"}
+		}},
+		{name: "a failing old member waits while another is unhealthy", in: input("db-2"), want: Wait, change: func(in *Input) {
+			in.Pods[2].Ready, in.Pods[2].Failing = false, "CrashLoopBackOff"
+			in.Cluster.Members[0].Errors = []string{"unreachable"}
+		}},
+		{name: "a starting old pod is waited for, not restarted", in: input("db-2"), want: Wait, change: func(in *Input) { in.Pods[2].Ready = false }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in

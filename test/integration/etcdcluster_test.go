@@ -269,6 +269,38 @@ var _ = Describe("Bad input", Label("crd"), func() {
 			got.Spec.Storage.ReclaimPolicy = etcdv1alpha1.ReclaimRetain
 		})).To(Succeed())
 	})
+
+	// The way back from a member that failed on a new version: allowed
+	// while etcd's cluster version is still on the old minor, refused once
+	// every member ran the new one and etcd raised it.
+	It("allows the version back only while the cluster version has not moved", func(ctx SpecContext) {
+		ns := newNamespace(ctx)
+		ec := newCluster(ns, "back", 1)
+		ec.Spec.Version = "3.6.16"
+		ec.Spec.Paused = true
+		Expect(k8sClient.Create(ctx, ec)).To(Succeed())
+		setClusterVersion := func(v string) {
+			Eventually(func() error {
+				got := &etcdv1alpha1.EtcdCluster{}
+				if err := get(ctx, ns, ec.Name, got); err != nil {
+					return err
+				}
+				got.Status.ClusterVersion = v
+				return k8sClient.Status().Update(ctx, got)
+			}).Should(Succeed())
+		}
+		setVersion := func(v string) error {
+			return update(ctx, ec, func(got *etcdv1alpha1.EtcdCluster) { got.Spec.Version = v })
+		}
+		Expect(setVersion("3.7.3")).To(Succeed())
+		setClusterVersion("3.6.0")
+		Expect(setVersion("3.6.16")).To(Succeed())
+		Expect(setVersion("3.7.3")).To(Succeed())
+		setClusterVersion("3.7.0")
+		err := setVersion("3.6.16")
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), fmt.Sprint(err))
+		Expect(err.Error()).To(ContainSubstring("a version goes back only while status.clusterVersion is below the minor it leaves"))
+	})
 })
 
 const sendZeroSize = "test/send-zero-size"

@@ -64,6 +64,8 @@ type Cluster struct {
 	Unreachable bool
 	// Fail makes the named call ("AddLearner", "Remove"...) fail with it.
 	Fail map[string]error
+	// Version is the cluster version ClusterVersion answers.
+	Version string
 	// Calls lists the calls made, e.g. "Promote 2a".
 	Calls []string
 	next  uint64
@@ -185,6 +187,16 @@ func (c *Cluster) Disarm(_ context.Context, alarm string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.record("Disarm", alarm)
+}
+
+// ClusterVersion answers Version.
+func (c *Cluster) ClusterVersion(context.Context, string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Unreachable {
+		return "", ErrUnreachable
+	}
+	return c.Version, nil
 }
 
 // CallList returns a copy of the calls made so far.

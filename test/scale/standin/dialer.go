@@ -259,3 +259,19 @@ func (c *Client) Defragment(context.Context, string) error { return errNoMainten
 
 // Disarm implements etcd.Client.
 func (c *Client) Disarm(context.Context, string) error { return errNoMaintenance }
+
+// ClusterVersion implements etcd.Client: the stand-in server's own, the
+// cluster version every member of a stand-in agrees on.
+func (c *Client) ClusterVersion(ctx context.Context, _ string) (string, error) {
+	ctx, cancel := c.call(ctx)
+	defer cancel()
+	st, err := c.cli.Status(ctx, c.server)
+	if err != nil {
+		return "", err
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(st.Version, "%d.%d", &major, &minor); err != nil {
+		return "", fmt.Errorf("standin: server version %q: %w", st.Version, err)
+	}
+	return fmt.Sprintf("%d.%d.0", major, minor), nil
+}
