@@ -195,6 +195,19 @@ ETCD35_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD35_VERSION)
 ETCD35_BIN ?= $(ETCD35_DIR)/etcd
 ETCD35_ETCDCTL ?= $(ETCD35_DIR)/etcdctl
 
+# etcd 3.5.32, the 3.5 floor before 3.6 (internal/upgrade): the first step of the e2e
+# upgrade path 3.5.21 -> 3.5.32 -> 3.6.16 -> 3.7.3. The module proxy serves its server
+# but not its etcdctl: the image carries etcdctl $(ETCD35_VERSION), which speaks to it.
+ETCD35_FLOOR_VERSION ?= v3.5.32
+ETCD35_FLOOR_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd3532
+ETCD35_FLOOR_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD35_FLOOR_VERSION)
+ETCD35_FLOOR_BIN ?= $(ETCD35_FLOOR_DIR)/etcd
+ETCD35_FLOOR_ETCDCTL ?= $(ETCD35_FLOOR_DIR)/etcdctl
+
+$(ETCD35_FLOOR_BIN): tools_etcd_version = $(ETCD35_FLOOR_VERSION)
+$(ETCD35_FLOOR_BIN): tools_etcd_module = $(ETCD35_FLOOR_MODULE_DIR)
+$(ETCD35_FLOOR_ETCDCTL): $(ETCD35_ETCDCTL)
+	@$(TOOLS_BUILD) $@ "etcdctl $(ETCD35_VERSION) for the etcd $(ETCD35_FLOOR_VERSION) image" 'cp $(ETCD35_ETCDCTL) $$TOOLS_OUT/etcdctl'
 $(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_version = $(ETCD35_VERSION)
 $(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_module = $(ETCD35_MODULE_DIR)
 $(ETCD_BIN) $(ETCDCTL): tools_etcd_version = $(ETCD_VERSION)
@@ -205,7 +218,7 @@ $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_module = $(ETCD_IMAGE_MODULE
 tools_etcd_check = $(call tools-require-module,$(tools_etcd_module),go.etcd.io/etcd/server/v3,$(tools_etcd_version),update $(tools_etcd_module)/go.mod (see hack/tools.mk))
 
 # etcd: the module's own main package (a call to etcdmain.Main).
-$(ETCD_BIN) $(ETCD_IMAGE_BIN) $(ETCD35_BIN):
+$(ETCD_BIN) $(ETCD_IMAGE_BIN) $(ETCD35_BIN) $(ETCD35_FLOOR_BIN):
 	@$(tools_etcd_check)
 	@$(TOOLS_BUILD) $@ "etcd $(tools_etcd_version) (one-time, ~1 min)" \
 		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
@@ -218,7 +231,7 @@ $(ETCDCTL) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_ETCDCTL):
 		-o $$TOOLS_OUT/etcdctl go.etcd.io/etcd/etcdctl/v3'
 
 .PHONY: etcd-image-binary
-etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_BIN) $(ETCD35_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version, and of 3.5 for the e2e suite; print the default's etcd path.
+etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_BIN) $(ETCD35_ETCDCTL) $(ETCD35_FLOOR_BIN) $(ETCD35_FLOOR_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version, and of 3.5 for the e2e suite; print the default's etcd path.
 	@echo $(ETCD_IMAGE_BIN)
 
 # --- envtest assets (KUBEBUILDER_ASSETS) ---------------------------------------------

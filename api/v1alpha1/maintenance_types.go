@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "k8s.io/apimachinery/pkg/api/resource"
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
 
 // MaintenanceMode says whether the operator does a kind of database care.
 // +kubebuilder:validation:Enum=Auto;Off
@@ -65,4 +68,29 @@ type DefragmentationSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Minimum Free Percent",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:number","urn:alm:descriptor:com.tectonic.ui:advanced"}
 	MinFreePercent int32 `json:"minFreePercent,omitempty"`
+
+	// Window, when set, is when a defragmentation may start; unset, any
+	// time. NOSPACE recovery does not wait for it.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Defragmentation Window",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Window *MaintenanceWindow `json:"window,omitempty"`
+}
+
+// MaintenanceWindow opens each time Schedule fires, for Duration. A
+// defragmentation started inside it runs to its end.
+type MaintenanceWindow struct {
+	// Schedule is a standard 5-field cron expression (minute hour
+	// day-of-month month day-of-week, numbers, '*', ',', '-' and '/'),
+	// evaluated in UTC: "0 2 * * 6" is Saturdays at 02:00 UTC.
+	// +kubebuilder:validation:MaxLength=100
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[0-9*,/-]+( [0-9*,/-]+){4}$')",message="maintenance.defragmentation.window.schedule must be a 5-field cron expression of numbers, '*', ',', '-' and '/' (in UTC), for example \"0 2 * * 6\""
+	// +required
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Schedule",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Schedule string `json:"schedule"`
+
+	// Duration is how long the window stays open, from 1m to 24h.
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="maintenance.defragmentation.window.duration must be from 1m to 24h"
+	// +required
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Duration",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:text","urn:alm:descriptor:com.tectonic.ui:advanced"}
+	Duration metav1.Duration `json:"duration"`
 }

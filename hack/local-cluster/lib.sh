@@ -26,6 +26,7 @@ KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}            # backing store of the API server
 ETCD_IMAGE_VERSION=${ETCD_IMAGE_VERSION:-v3.7.3}  # the product's default etcd image
 ETCD35_VERSION=${ETCD35_VERSION:-v3.5.21}        # an etcd 3.5 image for the e2e suite
+ETCD35_FLOOR_VERSION=${ETCD35_FLOOR_VERSION:-v3.5.32}  # the 3.5 floor before 3.6 (e2e upgrade path)
 CRANE_VERSION=${CRANE_VERSION:-v0.22.1}
 COREDNS_VERSION=v1.14.7
 CRI_TOOLS_VERSION=v1.37.0

@@ -16,7 +16,7 @@
 # Leftovers of a local cluster that is not this checkout's (another checkout's, or one
 # that died with its state dir) are removed first (down.sh --keep-data).
 # Images present after up: registry.k8s.io/pause:3.10 (sandbox), quay.io/coreos/etcd:v3.7.3
-# and quay.io/coreos/etcd:v3.6.16 (static etcd + etcdctl in /usr/local/bin). Nothing can
+# quay.io/coreos/etcd:v3.6.16, v3.5.21 and v3.5.32 (static etcd + etcdctl in /usr/local/bin). Nothing can
 # be pulled: pods must use imagePullPolicy IfNotPresent or Never. See README.md.
 set -Eeuo pipefail
 
@@ -513,7 +513,7 @@ image() {
 }
 build_images() {
   image "${LC_SANDBOX_IMAGE}" pause.tar -no-base -entrypoint /pause "${PAUSE}:/pause"
-  for v in "${ETCD_IMAGE_VERSION}" "${ETCD_VERSION}" "${ETCD35_VERSION}"; do
+  for v in "${ETCD_IMAGE_VERSION}" "${ETCD_VERSION}" "${ETCD35_VERSION}" "${ETCD35_FLOOR_VERSION}"; do
     image "quay.io/coreos/etcd:${v}" "etcd-${v}.tar" -cmd /usr/local/bin/etcd \
       -mkdir /var/lib/etcd:0700:65532 -mkdir /var/etcd:0700:65532 \
       "${LC_BIN}/etcd-${v}/etcd:/usr/local/bin/etcd" "${LC_BIN}/etcd-${v}/etcdctl:/usr/local/bin/etcdctl"

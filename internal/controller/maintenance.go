@@ -33,8 +33,10 @@ var (
 	defaultQuota     = resource.MustParse("2Gi")
 )
 
-// maintenancePolicy is what ec's spec asks of its databases' care.
-func maintenancePolicy(ec *etcdv1alpha1.EtcdCluster) maintenance.Policy {
+// maintenancePolicy is what ec's spec asks of its databases' care at now.
+// A window schedule admission let through but cron refuses (a minute of
+// 99) turns defragmentation off, and is returned for an Event.
+func maintenancePolicy(ec *etcdv1alpha1.EtcdCluster, now time.Time) (maintenance.Policy, error) {
 	m := ec.Spec.Maintenance
 	minSize, quota := defaultMinDBSize, defaultQuota
 	if m.Defragmentation.MinDBSize != nil {
@@ -47,13 +49,19 @@ func maintenancePolicy(ec *etcdv1alpha1.EtcdCluster) maintenance.Policy {
 	if freePercent <= 0 {
 		freePercent = 45
 	}
+	defrag, err := m.Defragmentation.Mode != etcdv1alpha1.MaintenanceOff, error(nil)
+	if w := m.Defragmentation.Window; w != nil && defrag {
+		var window *maintenance.Window
+		window, err = maintenance.ParseWindow(w.Schedule, w.Duration.Duration)
+		defrag = err == nil && window.Open(now)
+	}
 	return maintenance.Policy{
-		Defragment:     m.Defragmentation.Mode != etcdv1alpha1.MaintenanceOff,
+		Defragment:     defrag,
 		MinDBSize:      minSize.Value(),
 		MinFreeRatio:   float64(freePercent) / 100,
 		RecoverNoSpace: m.NoSpaceRecovery != etcdv1alpha1.MaintenanceOff,
 		Quota:          quota.Value(),
-	}
+	}, err
 }
 
 // maintainable is a pass after which database care may be done: a Running
@@ -74,7 +82,12 @@ func (r *EtcdClusterReconciler) maintain(ctx context.Context, p *pass, step memb
 		return false, ""
 	}
 	key := client.ObjectKeyFromObject(p.ec)
-	d := maintenance.Next(p.cluster, maintenancePolicy(p.ec), r.upkeep.history(key))
+	policy, err := maintenancePolicy(p.ec, p.now)
+	if err != nil {
+		r.Recorder.Eventf(p.ec, nil, corev1.EventTypeWarning, etcdv1alpha1.ReasonMaintenanceFailed, "Defragment",
+			"no defragmentation: spec.maintenance.defragmentation.window: %v", err)
+	}
+	d := maintenance.Next(p.cluster, policy, r.upkeep.history(key))
 	if d.Blocked != "" {
 		return false, d.Blocked
 	}

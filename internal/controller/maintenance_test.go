@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
@@ -61,16 +62,34 @@ func TestUpkeepForgetCancelsTheRunningAction(t *testing.T) {
 
 func TestMaintenancePolicyDefaults(t *testing.T) {
 	ec := &etcdv1alpha1.EtcdCluster{}
-	p := maintenancePolicy(ec)
+	p, _ := maintenancePolicy(ec, time.Now())
 	if !p.Defragment || !p.RecoverNoSpace || p.MinDBSize != 100<<20 || p.MinFreeRatio != 0.45 || p.Quota != 2<<30 {
 		t.Fatalf("defaults = %+v", p)
 	}
 	ec.Spec.Maintenance = etcdv1alpha1.MaintenanceSpec{NoSpaceRecovery: etcdv1alpha1.MaintenanceOff,
 		Defragmentation: etcdv1alpha1.DefragmentationSpec{Mode: etcdv1alpha1.MaintenanceOff, MinDBSize: new(resource.MustParse("1Mi")), MinFreePercent: 30}}
 	ec.Spec.Tuning.QuotaBackendBytes = new(resource.MustParse("1Gi"))
-	p = maintenancePolicy(ec)
+	p, _ = maintenancePolicy(ec, time.Now())
 	if p.Defragment || p.RecoverNoSpace || p.MinDBSize != 1<<20 || p.MinFreeRatio != 0.3 || p.Quota != 1<<30 {
 		t.Fatalf("policy = %+v", p)
+	}
+}
+
+// A window gates defragmentation only; a schedule cron refuses turns it
+// off with an error to report.
+func TestMaintenancePolicyWindow(t *testing.T) {
+	ec := &etcdv1alpha1.EtcdCluster{}
+	ec.Spec.Maintenance.Defragmentation.Window = &etcdv1alpha1.MaintenanceWindow{Schedule: "0 2 * * 6", Duration: metav1.Duration{Duration: time.Hour}}
+	saturday := time.Date(2026, 12, 5, 2, 30, 0, 0, time.UTC)
+	if p, err := maintenancePolicy(ec, saturday); err != nil || !p.Defragment || !p.RecoverNoSpace {
+		t.Fatalf("inside the window: %+v, %v", p, err)
+	}
+	if p, err := maintenancePolicy(ec, saturday.Add(2*time.Hour)); err != nil || p.Defragment || !p.RecoverNoSpace {
+		t.Fatalf("outside the window: %+v, %v (NOSPACE recovery must not wait)", p, err)
+	}
+	ec.Spec.Maintenance.Defragmentation.Window.Schedule = "99 * * * *"
+	if p, err := maintenancePolicy(ec, saturday); err == nil || p.Defragment {
+		t.Fatalf("a bad schedule: %+v, %v", p, err)
 	}
 }
 

@@ -21,7 +21,8 @@ const defragAbove = 0.9
 
 // Policy is what the cluster's spec asks for.
 type Policy struct {
-	// Defragment turns the fragmentation policy on.
+	// Defragment turns the fragmentation policy on: its mode is Auto and
+	// its window, if any, is open.
 	Defragment bool
 	// MinDBSize and MinFreeRatio: a member is fragmented when its database
 	// file is at least MinDBSize and at least MinFreeRatio of it is free.

@@ -208,6 +208,12 @@ var _ = Describe("Bad input", Label("crd"), func() {
 		Entry("a free share of 100%", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.Defragmentation.MinFreePercent = 100 }, "minFreePercent"),
 		Entry("an unknown defragmentation mode", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.Defragmentation.Mode = "Nightly" }, "defragmentation.mode"),
 		Entry("an unknown NOSPACE recovery", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Maintenance.NoSpaceRecovery = "Manual" }, "noSpaceRecovery"),
+		Entry("a window schedule that is not cron", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Maintenance.Defragmentation.Window = &etcdv1alpha1.MaintenanceWindow{Schedule: "@weekly", Duration: metav1.Duration{Duration: time.Hour}}
+		}, "window.schedule must be a 5-field cron expression"),
+		Entry("a window of a week", func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Maintenance.Defragmentation.Window = &etcdv1alpha1.MaintenanceWindow{Schedule: "0 2 * * 6", Duration: metav1.Duration{Duration: 168 * time.Hour}}
+		}, "window.duration must be from 1m to 24h"),
 		Entry("a name that is not a DNS label", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = "my.etcd" }, "must be a DNS label"),
 		Entry("a name too long for pod names", func(ec *etcdv1alpha1.EtcdCluster) { ec.Name = strings.Repeat("a", 53) }, "at most 52 characters"),
 		Entry("an unknown TLS provider", func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.TLS.Provider = "Vault" }, "tls.provider"),
