@@ -140,6 +140,11 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		// are seen within seconds, not at the next settled poll.
 		res.RequeueAfter = failedRequeue
 	}
+	if clusterVersionBehind(p) && res.RequeueAfter > progressRequeue {
+		// etcd raises the cluster version seconds after the last member
+		// moved: status follows within a tick, not a settled poll.
+		res.RequeueAfter = progressRequeue
+	}
 	switch {
 	case started:
 		// Its client stays open: the action runs on it.

@@ -23,7 +23,7 @@ const versionLabel = "app.kubernetes.io/version"
 // status holds; otherwise status is kept.
 func (r *EtcdClusterReconciler) observeClusterVersion(ctx context.Context, p *pass) {
 	p.clusterVersion = p.ec.Status.ClusterVersion
-	if p.cluster == nil || p.client == nil || sameMinor(lowestVersion(p.cluster), p.clusterVersion) {
+	if p.client == nil || !clusterVersionBehind(p) {
 		return
 	}
 	url := r.leaderURL(p)
@@ -38,6 +38,16 @@ func (r *EtcdClusterReconciler) observeClusterVersion(ctx context.Context, p *pa
 	if v != "" {
 		p.clusterVersion = v
 	}
+}
+
+// clusterVersionBehind is true while the members' lowest minor is not the
+// cluster version's: etcd has yet to raise it.
+func clusterVersionBehind(p *pass) bool {
+	if p.cluster == nil {
+		return false
+	}
+	lowest := lowestVersion(p.cluster)
+	return lowest != "" && !sameMinor(lowest, p.clusterVersion)
 }
 
 func sameMinor(a, b string) bool {

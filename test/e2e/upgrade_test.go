@@ -185,7 +185,7 @@ var _ = Describe("Upgrading etcd", Ordered, Label("upgrade"), func() {
 			expectSettledOn(ctx, ec, t, s.version, s.clusterVersion)
 			secs := time.Since(start).Seconds()
 			recordOperator(s.key, &secs, 10*time.Minute)
-			report = append(report, fmt.Sprintf("%s in %.1f s", s.version, secs))
+			report = append(report, fmt.Sprintf("%s in %.1f s (%.1f s per member)", s.version, secs, secs/3))
 			if s.version == "3.7.3" && floorSecs > 0 {
 				// Reported, not asserted (goal 1.5x): the operator's roll also
 				// waits for each member to be healthy, caught up and on the
