@@ -333,6 +333,14 @@ type EtcdClusterStatus struct {
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster Version",xDescriptors={"urn:alm:descriptor:text"}
 	ClusterVersion string `json:"clusterVersion,omitempty"`
 
+	// ClusterVersionRaftIndex is the leader's raft index when the operator
+	// first saw clusterVersion: entries before it may be the older minor's.
+	// An upgrade to 3.7 waits until every member has taken a snapshot past
+	// it (3.7 cannot replay the v2 entries a 3.5 cluster wrote).
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster Version Raft Index",xDescriptors={"urn:alm:descriptor:text"}
+	ClusterVersionRaftIndex int64 `json:"clusterVersionRaftIndex,omitempty"`
+
 	// ClusterID is etcd's cluster ID, in hexadecimal.
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Cluster ID",xDescriptors={"urn:alm:descriptor:text"}

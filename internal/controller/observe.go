@@ -60,8 +60,10 @@ type pass struct {
 	// formed is true once the cluster has formed: status holds its ID or
 	// etcd answered with a member list.
 	formed bool
-	// clusterVersion is etcd's cluster version (upgrade.go).
-	clusterVersion string
+	// clusterVersion is etcd's cluster version (upgrade.go), and
+	// clusterVersionIndex the raft index it was first seen at.
+	clusterVersion      string
+	clusterVersionIndex uint64
 	// upgrade is whether the members may go to spec.version; while they
 	// may not, the chart renders heldVersion and heldDigest.
 	upgrade                 upgrade.Verdict

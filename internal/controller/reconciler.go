@@ -140,6 +140,10 @@ func (r *EtcdClusterReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		// are seen within seconds, not at the next settled poll.
 		res.RequeueAfter = failedRequeue
 	}
+	if p.upgrade.Waits && res.RequeueAfter > failedRequeue {
+		// The refused upgrade lifts by itself as the raft logs move on.
+		res.RequeueAfter = failedRequeue
+	}
 	if clusterVersionBehind(p) && res.RequeueAfter > progressRequeue {
 		// etcd raises the cluster version seconds after the last member
 		// moved: status follows within a tick, not a settled poll.

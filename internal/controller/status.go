@@ -115,7 +115,7 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 		st.ClusterID = etcdstate.HexID(p.cluster.ID)
 		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)
 		st.CurrentVersion = lowestVersion(p.cluster)
-		st.ClusterVersion = p.clusterVersion
+		st.ClusterVersion, st.ClusterVersionRaftIndex = p.clusterVersion, int64(p.clusterVersionIndex)
 		st.ReadyMembers = min(o.HealthyVoters, o.PodsReady)
 		st.Alarms = o.Alarms
 	} else {

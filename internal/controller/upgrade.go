@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
@@ -13,6 +14,9 @@ import (
 	"github.com/etcd-operator/etcd-operator/internal/upgrade"
 )
 
+// defaultSnapshotCount is etcd's and the chart's --snapshot-count.
+const defaultSnapshotCount = 10000
+
 // versionLabel is the chart's label on the StatefulSet naming the version
 // its pod template runs.
 const versionLabel = "app.kubernetes.io/version"
@@ -22,7 +26,15 @@ const versionLabel = "app.kubernetes.io/version"
 // it is asked only while the members' lowest minor differs from the one
 // status holds; otherwise status is kept.
 func (r *EtcdClusterReconciler) observeClusterVersion(ctx context.Context, p *pass) {
-	p.clusterVersion = p.ec.Status.ClusterVersion
+	p.clusterVersion, p.clusterVersionIndex = p.ec.Status.ClusterVersion, uint64(max(p.ec.Status.ClusterVersionRaftIndex, 0))
+	defer func() {
+		if p.clusterVersion != "" && p.clusterVersionIndex == 0 && p.cluster != nil {
+			// First seen now: entries up to here may be the older minor's.
+			if l, ok := p.cluster.Leader(); ok {
+				p.clusterVersionIndex = l.RaftIndex
+			}
+		}
+	}()
 	if p.client == nil || !clusterVersionBehind(p) {
 		return
 	}
@@ -35,8 +47,8 @@ func (r *EtcdClusterReconciler) observeClusterVersion(ctx context.Context, p *pa
 		logf.FromContext(ctx).V(1).Info("cluster version not read", "error", err.Error())
 		return
 	}
-	if v != "" {
-		p.clusterVersion = v
+	if v != "" && v != p.clusterVersion {
+		p.clusterVersion, p.clusterVersionIndex = v, 0
 	}
 }
 
@@ -60,17 +72,21 @@ func sameMinor(a, b string) bool {
 // members etcd reports, or the ones status last recorded when etcd did not
 // answer. Pure.
 func upgradeVerdict(p *pass) upgrade.Verdict {
-	var members []upgrade.Member
+	in := upgrade.Input{Target: p.ec.Spec.Version, ClusterVersion: p.clusterVersion,
+		ClusterVersionIndex: p.clusterVersionIndex, SnapshotCount: uint64(max(p.ec.Spec.Tuning.SnapshotCount, 0))}
+	if in.SnapshotCount == 0 {
+		in.SnapshotCount = defaultSnapshotCount
+	}
 	if p.cluster != nil {
 		for _, m := range p.cluster.Members {
-			members = append(members, upgrade.Member{Name: p.namer.Name(m), Version: m.Version})
+			in.Members = append(in.Members, upgrade.Member{Name: p.namer.Name(m), Version: m.Version, RaftIndex: m.RaftIndex})
 		}
 	} else {
 		for _, m := range p.ec.Status.Members {
-			members = append(members, upgrade.Member{Name: m.Name, Version: m.Version})
+			in.Members = append(in.Members, upgrade.Member{Name: m.Name, Version: m.Version})
 		}
 	}
-	return upgrade.Check(p.ec.Spec.Version, members, p.clusterVersion)
+	return upgrade.Check(in)
 }
 
 // held is the version and image digest the StatefulSet's template runs,
@@ -113,26 +129,31 @@ func renderedCluster(p *pass) *etcdv1alpha1.EtcdCluster {
 
 // failing says why pod's etcd container cannot run, "" when it runs or is
 // still starting: the waiting reasons kubelet gives a container that will
-// not come up by itself soon.
+// not come up by itself soon, and a crash loop caught between two of its
+// back-offs. Worded to stay the same while the state flaps (ErrImagePull and
+// ImagePullBackOff, back-off times), so that the condition and its Event do
+// not change with every kubelet retry.
 func failing(pod *corev1.Pod) string {
 	for _, cs := range pod.Status.ContainerStatuses {
-		w := cs.State.Waiting
-		if cs.Name != "etcd" || w == nil || !failingReasons[w.Reason] {
+		if cs.Name != "etcd" {
 			continue
 		}
-		msg := w.Message
-		if len(msg) > 200 {
-			msg = msg[:200]
-		}
-		if msg == "" {
+		crashed := cs.LastTerminationState.Terminated
+		switch w := cs.State.Waiting; {
+		case w != nil && (w.Reason == "ErrImagePull" || w.Reason == "ImagePullBackOff"):
+			return "ImagePullBackOff: image " + cs.Image + " cannot be pulled"
+		case w != nil && w.Reason == "CrashLoopBackOff" && crashed != nil:
+			return fmt.Sprintf("CrashLoopBackOff: etcd exits with code %d", crashed.ExitCode)
+		case w != nil && failingReasons[w.Reason]:
 			return w.Reason
+		case !cs.Ready && cs.RestartCount >= 2 && crashed != nil && crashed.ExitCode != 0:
+			return fmt.Sprintf("CrashLoopBackOff: etcd exits with code %d", crashed.ExitCode)
 		}
-		return w.Reason + ": " + msg
 	}
 	return ""
 }
 
 var failingReasons = map[string]bool{
-	"CrashLoopBackOff": true, "ImagePullBackOff": true, "ErrImagePull": true, "ErrImageNeverPull": true,
-	"InvalidImageName": true, "CreateContainerConfigError": true, "CreateContainerError": true, "RunContainerError": true,
+	"CrashLoopBackOff": true, "ErrImageNeverPull": true, "InvalidImageName": true,
+	"CreateContainerConfigError": true, "CreateContainerError": true, "RunContainerError": true,
 }

@@ -89,14 +89,31 @@ func TestClusterVersionIsAskedOnlyWhileItMayChange(t *testing.T) {
 }
 
 func TestFailingNamesWhyEtcdCannotRun(t *testing.T) {
-	pod := &corev1.Pod{}
-	pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "etcd", State: corev1.ContainerState{
-		Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: "Back-off pulling image"}}}}
-	if got := failing(pod); got != "ImagePullBackOff: Back-off pulling image" {
-		t.Fatalf("failing = %q", got)
+	status := func(st corev1.ContainerStatus) *corev1.Pod {
+		st.Name = "etcd"
+		return &corev1.Pod{Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{st}}}
 	}
-	pod.Status.ContainerStatuses[0].State.Waiting.Reason = "ContainerCreating"
-	if got := failing(pod); got != "" {
-		t.Fatalf("a starting container is failing: %q", got)
+	waiting := func(reason string) corev1.ContainerState {
+		return corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "back-off 10s"}}
+	}
+	exited := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 2}}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{"an image that cannot be pulled", status(corev1.ContainerStatus{Image: "etcd:v9", State: waiting("ErrImagePull")}), "ImagePullBackOff: image etcd:v9 cannot be pulled"},
+		{"the same while kubelet backs off", status(corev1.ContainerStatus{Image: "etcd:v9", State: waiting("ImagePullBackOff")}), "ImagePullBackOff: image etcd:v9 cannot be pulled"},
+		{"a crash loop", status(corev1.ContainerStatus{State: waiting("CrashLoopBackOff"), LastTerminationState: exited}), "CrashLoopBackOff: etcd exits with code 2"},
+		{"a crash loop between its back-offs", status(corev1.ContainerStatus{RestartCount: 3, LastTerminationState: exited,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}), "CrashLoopBackOff: etcd exits with code 2"},
+		{"a bad config", status(corev1.ContainerStatus{State: waiting("CreateContainerConfigError")}), "CreateContainerConfigError"},
+		{"a container starting", status(corev1.ContainerStatus{State: waiting("ContainerCreating")}), ""},
+		{"a member restarted once", status(corev1.ContainerStatus{RestartCount: 1, LastTerminationState: exited,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}), ""},
+	} {
+		if got := failing(tc.pod); got != tc.want {
+			t.Errorf("%s: failing = %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

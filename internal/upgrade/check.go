@@ -6,10 +6,25 @@ import (
 	"github.com/Masterminds/semver/v3"
 )
 
-// Member is one member's name and the etcd version it reports ("" when it
-// did not answer).
+// Member is one member's name, the etcd version it reports ("" when it did
+// not answer) and its raft index.
 type Member struct {
 	Name, Version string
+	RaftIndex     uint64
+}
+
+// Input is what the check reads.
+type Input struct {
+	// Target is spec.version.
+	Target  string
+	Members []Member
+	// ClusterVersion is the cluster version etcd reports ("" unknown), and
+	// ClusterVersionIndex the leader's raft index when the operator first
+	// saw it (0 unknown): entries before it may be the older minor's.
+	ClusterVersion      string
+	ClusterVersionIndex uint64
+	// SnapshotCount is the members' --snapshot-count.
+	SnapshotCount uint64
 }
 
 // Verdict is whether the cluster may go to the target version now.
@@ -21,27 +36,55 @@ type Verdict struct {
 	GoFirst string
 	// Message says why, for a condition.
 	Message string
+	// Waits is true when the refusal lifts by itself (the members' raft
+	// logs move on): it is checked again soon.
+	Waits bool
 }
 
-// Check decides whether members may move to target, given the cluster
-// version etcd reports ("" when unknown). A member on the target's minor
-// or one below, at or above that minor's floor, may go; a member on a
-// higher minor may come back only while the cluster version has not
-// reached that minor (a member that failed on a new version). Versions
-// that do not parse are left to admission.
-func Check(target string, members []Member, clusterVersion string) Verdict {
-	to, err := semver.StrictNewVersion(target)
+// Check decides whether the members may move to in.Target. A member on
+// the target's minor or one below, at or above that minor's floor, may go;
+// a member on a higher minor may come back only while the cluster version
+// has not reached that minor (a member that failed on a new version).
+// Versions that do not parse are left to admission.
+func Check(in Input) Verdict {
+	to, err := semver.StrictNewVersion(in.Target)
 	if err != nil {
 		return Verdict{}
 	}
-	cv, _ := semver.NewVersion(clusterVersion)
-	for _, m := range members {
+	cv, _ := semver.NewVersion(in.ClusterVersion)
+	for _, m := range in.Members {
 		v, err := semver.StrictNewVersion(m.Version)
 		if err != nil || v.Major() != to.Major() {
 			continue
 		}
 		if why := refusal(m.Name, v, to, cv); why.Refused {
 			return why
+		}
+	}
+	return walReplayable(in, to, cv)
+}
+
+// walReplayable holds an upgrade to the minor that dropped the v2 store
+// until every member has taken a raft snapshot after the cluster version
+// reached the minor before it. A cluster that ran 3.5 wrote v2 requests
+// (member attributes, the cluster version) to the raft log, and a 3.7
+// member that replays one from its WAL panics ("unmarshal should never
+// fail"); a member snapshots once its index passes the last snapshot by
+// --snapshot-count, and replays only what follows its snapshot.
+func walReplayable(in Input, to, cv *semver.Version) Verdict {
+	if fmt.Sprintf("%d.%d", to.Major(), to.Minor()) != V2Removed || cv == nil || cv.Minor()+1 != to.Minor() {
+		return Verdict{}
+	}
+	if in.ClusterVersionIndex == 0 {
+		return Verdict{Refused: true, Waits: true, Message: fmt.Sprintf(
+			"waiting to learn the raft index at which the cluster reached %s before going to %s", cv, to)}
+	}
+	need := in.ClusterVersionIndex + in.SnapshotCount + 1
+	for _, m := range in.Members {
+		if m.RaftIndex < need {
+			return Verdict{Refused: true, Waits: true, Message: fmt.Sprintf(
+				"member %s is at raft index %d of %d: etcd %s cannot replay the v2 entries an older minor may have left in a WAL, so the roll waits until every member has taken a snapshot after index %d, where the cluster reached %d.%d (%d + spec.tuning.snapshotCount %d + 1); writes move it on, and on an idle cluster a lower snapshotCount does",
+				m.Name, m.RaftIndex, need, V2Removed, in.ClusterVersionIndex, cv.Major(), cv.Minor(), in.ClusterVersionIndex, in.SnapshotCount)}
 		}
 	}
 	return Verdict{}

@@ -46,11 +46,34 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Check(tc.target, tc.members, tc.clusterVersion)
+			got := Check(Input{Target: tc.target, Members: tc.members, ClusterVersion: tc.clusterVersion})
 			if got.Refused != tc.refused || got.GoFirst != tc.goFirst || !strings.Contains(got.Message, tc.says) {
 				t.Fatalf("Check(%s) = %+v, want refused=%v goFirst=%q message containing %q", tc.target, got, tc.refused, tc.goFirst, tc.says)
 			}
 		})
+	}
+}
+
+// A cluster that reached 3.6 goes to 3.7 only once every member has taken
+// a raft snapshot after that point.
+func TestTheRollTo37WaitsForSnapshotsPastTheOldMinor(t *testing.T) {
+	in := Input{Target: "3.7.3", ClusterVersion: "3.6.0", ClusterVersionIndex: 5000, SnapshotCount: 1000,
+		Members: []Member{{Name: "a", Version: "3.6.16", RaftIndex: 6001}, {Name: "b", Version: "3.6.16", RaftIndex: 5800}}}
+	got := Check(in)
+	if !got.Refused || !got.Waits || !strings.Contains(got.Message, "member b is at raft index 5800 of 6001") {
+		t.Fatalf("Check = %+v, want a wait for member b", got)
+	}
+	in.Members[1].RaftIndex = 6001
+	if got := Check(in); got.Refused {
+		t.Fatalf("every member past the snapshot point, still refused: %+v", got)
+	}
+	in.ClusterVersionIndex = 0
+	if got := Check(in); !got.Refused || !got.Waits {
+		t.Fatalf("an unknown index must wait: %+v", got)
+	}
+	in.ClusterVersion, in.Target = "3.5.0", "3.6.16"
+	if got := Check(Input{Target: "3.6.16", ClusterVersion: "3.5.0", Members: []Member{{Name: "a", Version: "3.5.32"}}}); got.Refused {
+		t.Fatalf("the rule is for the minor without v2 only: %+v", got)
 	}
 }
 

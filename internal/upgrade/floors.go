@@ -30,3 +30,9 @@ var Floors = []Floor{
 		Source: "https://etcd.io/docs/v3.7/upgrades/upgrade_3_7/",
 	},
 }
+
+// V2Removed is the minor that removed the v2 store and cannot replay a v2
+// request from its WAL: etcd's 3.7 upgrade guide and CHANGELOG-3.7, and
+// this repository's e2e upgrade from 3.5.21, where a 3.7.3 member restarted
+// seconds after its cluster reached 3.6 panicked on such an entry.
+const V2Removed = "3.7"

@@ -142,7 +142,13 @@ var _ = Describe("Upgrading etcd", Ordered, Label("upgrade"), func() {
 		floorSecs float64
 	)
 	BeforeAll(func(ctx SpecContext) {
-		ec, t, w = runningWithWriter(ctx, "upgrade", "up", 3, withTLS, func(ec *etcdv1alpha1.EtcdCluster) { ec.Spec.Version = etcd35Version })
+		ec, t, w = runningWithWriter(ctx, "upgrade", "up", 3, withTLS, func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Version = etcd35Version
+			// The roll to 3.7 waits until every member has snapshotted past
+			// the point where the cluster reached 3.6 (its WAL may hold 3.5's
+			// v2 entries): the writer's ~50 writes/s pass 500 in seconds.
+			ec.Spec.Tuning.SnapshotCount = 500
+		})
 	}, NodeTimeout(5*time.Minute))
 	AfterAll(func(ctx SpecContext) {
 		r := finishWriter(ctx, t, w)
