@@ -95,8 +95,8 @@ test-alerts: $(PROMTOOL) ## The alert rules checked and unit-tested by promtool 
 	PROMTOOL=$(PROMTOOL) go test ./test/alerts/ -count=1 -v
 
 .PHONY: test-integration
-test-integration: $(ENVTEST_ASSETS) $(MONITORING_CRDS) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
-	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) MONITORING_CRDS=$(MONITORING_CRDS) go test ./test/integration/... -count=1 -timeout 20m -v
+test-integration: $(ENVTEST_ASSETS) $(MONITORING_CRDS) $(ETCD_IMAGE_ETCDUTL) ## envtest suite: a real kube-apiserver and etcd, embedded etcd members.
+	KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) MONITORING_CRDS=$(MONITORING_CRDS) ETCDUTL=$(ETCD_IMAGE_ETCDUTL) go test ./test/integration/... -count=1 -timeout 20m -v
 
 .PHONY: test-crd-min
 test-crd-min: $(ENVTEST_MIN_ASSETS) $(MONITORING_CRDS) ## The CRD specs (install, defaults, every admission rule) on the oldest supported kube-apiserver.

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	etcdv1alpha1 "github.com/etcd-operator/etcd-operator/api/v1alpha1"
+	"github.com/etcd-operator/etcd-operator/internal/backupagent"
 	"github.com/etcd-operator/etcd-operator/internal/chart"
 	"github.com/etcd-operator/etcd-operator/internal/controller"
 	"github.com/etcd-operator/etcd-operator/internal/etcd"
@@ -21,6 +22,13 @@ import (
 var version = "dev"
 
 func main() {
+	// The backup agent runs from the same image, in backup Jobs and in
+	// restoring members' init containers: `manager backup ...`.
+	if len(os.Args) > 1 {
+		if agent, ok := backupagent.Commands[os.Args[1]]; ok {
+			os.Exit(agent(os.Args[2:]))
+		}
+	}
 	o := operator.Options{Timeouts: etcd.DefaultTimeouts}
 	var watchesFile string
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8443", "Address of the Prometheus metrics endpoint; 0 disables it.")

@@ -30,6 +30,7 @@
 #   registry           $(DISTRIBUTION_REGISTRY) (distribution's registry, for loopback)
 #   promtool           $(PROMTOOL)
 #   prometheus         $(PROMETHEUS)
+#   seaweedfs          $(SEAWEEDFS)
 #   monitoring-crds    $(MONITORING_CRDS) (prometheus-operator's CRDs, one file)
 #   olm-tools          scorecard-test, scorecard-untar, opm-image, olm and registry
 #   tools-all          all of the above, one after the other
@@ -186,6 +187,9 @@ ETCD_IMAGE_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/etcd37
 ETCD_IMAGE_DIR ?= $(TOOLS_BIN_DIR)/etcd-$(ETCD_IMAGE_VERSION)
 ETCD_IMAGE_BIN ?= $(ETCD_IMAGE_DIR)/etcd
 ETCD_IMAGE_ETCDCTL ?= $(ETCD_IMAGE_DIR)/etcdctl
+# etcdutl restores snapshots (spec.bootstrap); upstream images carry it, and so does the
+# local image of the product's version.
+ETCD_IMAGE_ETCDUTL ?= $(ETCD_IMAGE_DIR)/etcdutl
 
 # etcd 3.5 for the e2e suite: its new members join from the raft log, where 3.6 and later
 # send a snapshot (see README, "Why adding a member takes about 9 s").
@@ -212,8 +216,8 @@ $(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_version = $(ETCD35_VERSION)
 $(ETCD35_BIN) $(ETCD35_ETCDCTL): tools_etcd_module = $(ETCD35_MODULE_DIR)
 $(ETCD_BIN) $(ETCDCTL): tools_etcd_version = $(ETCD_VERSION)
 $(ETCD_BIN) $(ETCDCTL): tools_etcd_module = $(ETCD_MODULE_DIR)
-$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_version = $(ETCD_IMAGE_VERSION)
-$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL): tools_etcd_module = $(ETCD_IMAGE_MODULE_DIR)
+$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD_IMAGE_ETCDUTL): tools_etcd_version = $(ETCD_IMAGE_VERSION)
+$(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD_IMAGE_ETCDUTL): tools_etcd_module = $(ETCD_IMAGE_MODULE_DIR)
 
 tools_etcd_check = $(call tools-require-module,$(tools_etcd_module),go.etcd.io/etcd/server/v3,$(tools_etcd_version),update $(tools_etcd_module)/go.mod (see hack/tools.mk))
 
@@ -230,8 +234,14 @@ $(ETCDCTL) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_ETCDCTL):
 		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
 		-o $$TOOLS_OUT/etcdctl go.etcd.io/etcd/etcdctl/v3'
 
+$(ETCD_IMAGE_ETCDUTL):
+	@$(tools_etcd_check)
+	@$(TOOLS_BUILD) $@ "etcdutl $(tools_etcd_version) (one-time, ~10 s)" \
+		'cd $(tools_etcd_module) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
+		-o $$TOOLS_OUT/etcdutl go.etcd.io/etcd/etcdutl/v3'
+
 .PHONY: etcd-image-binary
-etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD35_BIN) $(ETCD35_ETCDCTL) $(ETCD35_FLOOR_BIN) $(ETCD35_FLOOR_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version, and of 3.5 for the e2e suite; print the default's etcd path.
+etcd-image-binary: $(ETCD_IMAGE_BIN) $(ETCD_IMAGE_ETCDCTL) $(ETCD_IMAGE_ETCDUTL) $(ETCD35_BIN) $(ETCD35_ETCDCTL) $(ETCD35_FLOOR_BIN) $(ETCD35_FLOOR_ETCDCTL) ## Build the static etcd (and etcdctl) of the product's default version, and of 3.5 for the e2e suite; print the default's etcd path.
 	@echo $(ETCD_IMAGE_BIN)
 
 # --- envtest assets (KUBEBUILDER_ASSETS) ---------------------------------------------
@@ -535,15 +545,31 @@ promtool: $(PROMTOOL) ## Build promtool into bin/ (once) and print its path.
 prometheus: $(PROMETHEUS) ## Build Prometheus into bin/ (once) and print its path.
 	@echo $(PROMETHEUS)
 
+# --- SeaweedFS (hack/tools/seaweedfs): the real S3 store of the backup e2e specs ------------
+SEAWEEDFS_VERSION ?= v0.0.0-20261109003541-7506e5f91cd6
+SEAWEEDFS_MODULE_DIR ?= $(TOOLS_MODULES_DIR)/seaweedfs
+SEAWEEDFS ?= $(TOOLS_BIN_DIR)/seaweedfs-$(SEAWEEDFS_VERSION)/weed
+tools_seaweedfs_pkg = github.com/seaweedfs/seaweedfs
+
+$(SEAWEEDFS):
+	@$(call tools-require-module,$(SEAWEEDFS_MODULE_DIR),$(tools_seaweedfs_pkg),$(SEAWEEDFS_VERSION),update $(SEAWEEDFS_MODULE_DIR)/go.mod (see hack/tools.mk))
+	@$(TOOLS_BUILD) $@ "SeaweedFS weed 4.53 (one-time, ~4 min)" \
+		'cd $(SEAWEEDFS_MODULE_DIR) && $(TOOLS_GO) build -buildvcs=false -trimpath -ldflags "-s -w" \
+		-o $$TOOLS_OUT/weed $(tools_seaweedfs_pkg)/weed'
+
+.PHONY: seaweedfs
+seaweedfs: $(SEAWEEDFS) ## Build SeaweedFS's weed into bin/ (once) and print its path.
+	@echo $(SEAWEEDFS)
+
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus monitoring-crds ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus monitoring-crds seaweedfs ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBEBUILDER_ASSETS_MIN KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
-	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
+	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL ETCD_IMAGE_ETCDUTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \
 	SCORECARD_TEST SCORECARD_TEST_IMAGE SCORECARD_TEST_IMAGE_TAR \
 	SCORECARD_UNTAR SCORECARD_UNTAR_IMAGE SCORECARD_UNTAR_IMAGE_TAR OPM GRPC_HEALTH_PROBE OPM_IMAGE \
-	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY PROMETHEUS PROMTOOL MONITORING_CRDS
+	OPM_IMAGE_TAR OLM_BIN_DIR OLM_IMAGE OLM_IMAGE_TAR OLM_MANIFESTS_DIR DISTRIBUTION_REGISTRY PROMETHEUS PROMTOOL MONITORING_CRDS SEAWEEDFS
 
 .PHONY: tools-paths
 tools-paths: ## Print VAR=path for every tool (builds nothing).

@@ -9,6 +9,7 @@ import (
 // EtcdClusterSpec is the desired state of an etcd cluster.
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.version) || !has(self.version) || !isSemver(self.version) || !isSemver(oldSelf.version) || semver(self.version).minor() - semver(oldSelf.version).minor() <= 1",messageExpression="'etcd upgrades go one minor version at a time: upgrade ' + oldSelf.version + ' to the newest patch of the next minor version first, not straight to ' + self.version"
 // +kubebuilder:validation:XValidation:rule="!has(self.imageDigest) || !has(oldSelf.imageDigest) || self.imageDigest != oldSelf.imageDigest || !has(self.version) || !has(oldSelf.version) || self.version == oldSelf.version",message="imageDigest pins the image of the old version: when changing version, set imageDigest to the new version's digest or remove it"
+// +kubebuilder:validation:XValidation:rule="has(self.bootstrap) == has(oldSelf.bootstrap) && (!has(self.bootstrap) || self.bootstrap == oldSelf.bootstrap)",message="bootstrap can only be set when the cluster is created and never changes: to restore a backup, create a new EtcdCluster with spec.bootstrap"
 type EtcdClusterSpec struct {
 	// Size is the number of etcd members, from 1 to 9. Odd sizes tolerate the
 	// same number of failures as the next even size and cost less: prefer 1, 3 or 5.
@@ -102,6 +103,12 @@ type EtcdClusterSpec struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Paused",xDescriptors={"urn:alm:descriptor:com.tectonic.ui:booleanSwitch"}
 	Paused bool `json:"paused,omitempty"`
+
+	// Bootstrap starts a new cluster from a backup. It can only be set when
+	// the cluster is created, and never changes after.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=spec,displayName="Bootstrap"
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
 }
 
 // StorageType says what backs a member's data directory.
@@ -364,6 +371,11 @@ type EtcdClusterStatus struct {
 	// +optional
 	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="TLS"
 	TLS *TLSStatus `json:"tls,omitempty"`
+
+	// Restore is the snapshot the cluster was bootstrapped from.
+	// +optional
+	// +operator-sdk:csv:customresourcedefinitions:type=status,displayName="Restored From"
+	Restore *RestoreStatus `json:"restore,omitempty"`
 }
 
 // MemberStatus is one etcd member as etcd reports it.
