@@ -40,6 +40,7 @@ func main() {
 	flag.StringVar(&o.ClusterDomain, "cluster-domain", "cluster.local", "Kubernetes DNS domain, for member URLs.")
 	flag.IntVar(&o.Workers, "max-concurrent-reconciles", 4, "EtcdClusters reconciled at once; one unreachable cluster holds at most one worker for a few seconds.")
 	flag.DurationVar(&o.SettledPoll, "settled-poll-interval", controller.DefaultSettledPoll, "How often a settled, healthy cluster's members are asked for their health (jittered up to 20% longer); pod changes are seen at once regardless.")
+	flag.StringVar(&o.AgentImage, "agent-image", os.Getenv("AGENT_IMAGE"), "Image of the backup and restore agent (default $AGENT_IMAGE, else the image of the operator's own pod).")
 	flag.DurationVar(&o.Timeouts.Dial, "etcd-dial-timeout", o.Timeouts.Dial, "Timeout to connect to an etcd member.")
 	flag.DurationVar(&o.Timeouts.Call, "etcd-call-timeout", o.Timeouts.Call, "Timeout of one etcd request.")
 	opts := zap.Options{}

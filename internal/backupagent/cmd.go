@@ -69,7 +69,7 @@ func (s *storeFlags) finish(r backup.Result) int {
 		fmt.Fprintf(os.Stderr, "%s: %s\n", r.Reason, r.Message)
 		return 1
 	}
-	fmt.Fprintln(os.Stdout, string(r.Encode()))
+	_, _ = fmt.Fprintln(os.Stdout, string(r.Encode()))
 	return 0
 }
 

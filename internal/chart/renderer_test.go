@@ -72,6 +72,8 @@ type renderCase struct {
 	name   string
 	modify func(*etcdv1alpha1.EtcdCluster)
 	m      values.Membership
+	// restore, when set, is the chart's restore block (values.Restore).
+	restore map[string]any
 }
 
 var renderCases = []renderCase{
@@ -157,6 +159,26 @@ var renderCases = []renderCase{
 		},
 		m: values.Membership{Replicas: 3, State: values.StateNew},
 	},
+	{
+		name: "restore-s3",
+		m:    values.Membership{Replicas: 3, State: values.StateNew},
+		restore: values.Restore(&etcdv1alpha1.RestoreStatus{
+			Backup: "nightly", SHA256: strings.Repeat("ab", 32), Key: "prod/default/demo/nightly.db",
+			Destination: etcdv1alpha1.BackupDestination{S3: &etcdv1alpha1.S3Destination{
+				Endpoint: "https://s3.example.com", Bucket: "etcd", CredentialsSecret: "s3-creds", CASecret: "s3-ca"}},
+		}, "quay.io/etcd-operator/etcd-operator:v0.1.0", etcdv1alpha1.DefaultBumpRevision),
+	},
+	{
+		name: "restore-claim-emptydir",
+		modify: func(ec *etcdv1alpha1.EtcdCluster) {
+			ec.Spec.Storage.Type = etcdv1alpha1.StorageEmptyDir
+		},
+		m: values.Membership{Replicas: 3, State: values.StateNew},
+		restore: values.Restore(&etcdv1alpha1.RestoreStatus{
+			Backup: "manual", SHA256: strings.Repeat("cd", 32), Key: "default/demo/manual.db",
+			Destination: etcdv1alpha1.BackupDestination{PersistentVolumeClaim: &etcdv1alpha1.ClaimDestination{ClaimName: "backups"}},
+		}, "quay.io/etcd-operator/etcd-operator:v0.1.0", 0),
+	},
 }
 
 func (c renderCase) values(tb testing.TB) map[string]any {
@@ -168,6 +190,9 @@ func (c renderCase) values(tb testing.TB) map[string]any {
 	v, err := values.For(ec, resources.For(ec, ""), c.m)
 	if err != nil {
 		tb.Fatalf("values.For: %v", err)
+	}
+	if c.restore != nil {
+		v["restore"] = c.restore
 	}
 	return v
 }

@@ -26,9 +26,12 @@ import (
 // once; decide and report only read it, act adds the certificates it
 // issued.
 type pass struct {
-	ec    *etcdv1alpha1.EtcdCluster
-	names resources.Cluster
-	namer membership.Namer
+	ec *etcdv1alpha1.EtcdCluster
+	// restore is the snapshot a cluster with spec.bootstrap restores
+	// (restore.go), nil without one.
+	restore *etcdv1alpha1.RestoreStatus
+	names   resources.Cluster
+	namer   membership.Namer
 	// sts is the cluster's StatefulSet, nil when there is none of ours.
 	sts *appsv1.StatefulSet
 	// replicas is the StatefulSet's replica count, -1 without one.

@@ -19,7 +19,7 @@ import (
 // object is new), leaves deleting it to the garbage collector (owner
 // references), patches EtcdClusters and their status, deletes pods and claims
 // one by one and claims all at once (DeleteAllOf = deletecollection), and
-// records events through events.k8s.io. It creates the certificate Secrets
+// records events through events.k8s.io, and runs backups as Jobs. It creates the certificate Secrets
 // and updates them to renew (only the ones it labeled are cached). A role that grants more or less than
 // this fails the test: widen the list here only with the code that needs it.
 var managerVerbs = map[string][]string{
@@ -33,6 +33,15 @@ var managerVerbs = map[string][]string{
 	"etcd.etcd.io/etcdclusters":            {"get", "list", "patch", "watch"},
 	"etcd.etcd.io/etcdclusters/status":     {"patch"},
 	"etcd.etcd.io/etcdclusters/finalizers": {"update"},
+	// Backups (internal/backupcontroller): a schedule creates and deletes
+	// its runs; a backup runs the agent in a Job (whose garbage collection
+	// follows the EtcdBackup) and holds a finalizer to delete its object.
+	"etcd.etcd.io/etcdbackups":                {"create", "delete", "get", "list", "patch", "watch"},
+	"etcd.etcd.io/etcdbackups/status":         {"patch"},
+	"etcd.etcd.io/etcdbackups/finalizers":     {"update"},
+	"etcd.etcd.io/etcdbackupschedules":        {"get", "list", "watch"},
+	"etcd.etcd.io/etcdbackupschedules/status": {"patch"},
+	"batch/jobs": {"create", "get", "list", "watch"},
 }
 
 // Leader election (controller-runtime's leases lock) reads, creates and

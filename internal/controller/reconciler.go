@@ -80,6 +80,9 @@ type EtcdClusterReconciler struct {
 	SettledPoll time.Duration
 	// Metrics counts what the reconciler does; nil counts nothing.
 	Metrics *metrics.Recorder
+	// AgentImage is the operator's own image, whose agent restores the
+	// members of a cluster bootstrapped from a backup.
+	AgentImage string
 
 	quorum    quorumWatch
 	stepRetry stepRetry
@@ -179,6 +182,9 @@ func (r *EtcdClusterReconciler) act(ctx context.Context, p *pass, step membershi
 	if out.failure, out.applyErr = r.certificates(ctx, p); out.failure != nil || out.applyErr != nil {
 		return out
 	}
+	if out.failure = r.restoreSource(ctx, p); out.failure != nil {
+		return out
+	}
 	rendered := step.Membership
 	if out.stepErr = r.execute(ctx, p, step); out.stepErr != nil {
 		// The step is retried from the member list on the next pass;
@@ -224,6 +230,9 @@ func (r *EtcdClusterReconciler) render(p *pass, m values.Membership) ([]*unstruc
 	vals, err := values.For(renderedCluster(p), p.names, m)
 	if err != nil {
 		return nil, err
+	}
+	if restore := r.restoreValues(p); restore != nil {
+		vals["restore"] = restore
 	}
 	return r.Renderer.Render(chart.Release{Name: p.ec.Name, Namespace: p.ec.Namespace}, vals)
 }

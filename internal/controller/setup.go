@@ -5,6 +5,7 @@ import (
 
 	libhandler "github.com/operator-framework/operator-lib/handler"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -57,6 +58,8 @@ func CacheOptions(namespaces string) cache.Options {
 			&corev1.ConfigMap{}:             {Label: managed},
 			&corev1.Pod{}:                   {Label: managed},
 			&corev1.PersistentVolumeClaim{}: {Label: managed},
+			// Backup and deletion Jobs of EtcdBackups.
+			&batchv1.Job{}: {Label: managed},
 			// Only the certificate Secrets the operator wrote: never the
 			// namespace's other Secrets, in memory or through a watch.
 			&corev1.Secret{}: {Label: managed},

@@ -111,6 +111,9 @@ func nextStatus(p *pass, o lifecycle.Observation, out outcome) etcdv1alpha1.Etcd
 	}
 	st.ClientEndpoint = p.names.ClientURL()
 	st.TLS = tlsStatus(p)
+	if p.restore != nil {
+		st.Restore = p.restore
+	}
 	if p.cluster != nil {
 		st.ClusterID = etcdstate.HexID(p.cluster.ID)
 		st.Members = memberStatuses(p.namer, p.cluster, ec.Status.Members, p.data)

@@ -58,6 +58,9 @@ type Options struct {
 	Etcd     etcd.Dialer
 	Network  resources.Network
 	Timeouts etcd.Timeouts
+	// AgentImage runs backups and restores; empty means the image of the
+	// operator's own pod ($POD_NAMESPACE/$POD_NAME), looked up at start.
+	AgentImage string
 	// SkipNameValidation lets a test run a second operator in one process
 	// (controller names are otherwise unique per process).
 	SkipNameValidation bool
@@ -101,7 +104,11 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, func(), error) {
 		release()
 		return nil, nil, err
 	}
+	if o.AgentImage == "" {
+		o.AgentImage = ownImage(cfg)
+	}
 	r := &controller.EtcdClusterReconciler{
+		AgentImage:    o.AgentImage,
 		Client:        mgr.GetClient(),
 		APIReader:     mgr.GetAPIReader(),
 		Scheme:        mgr.GetScheme(),
@@ -114,6 +121,10 @@ func New(cfg *rest.Config, o Options) (ctrl.Manager, func(), error) {
 		SettledPoll:   o.SettledPoll,
 	}
 	if err := r.SetupWithManager(mgr, o.Workers); err != nil {
+		release()
+		return nil, nil, err
+	}
+	if err := setupBackups(mgr, o); err != nil {
 		release()
 		return nil, nil, err
 	}

@@ -152,3 +152,14 @@ Checks that cannot be expressed in values.schema.json.
 {{- fail (printf "etcd.electionTimeout (%d) must be at least 5 times etcd.heartbeatInterval (%d)" (int64 .Values.etcd.electionTimeout) (int64 .Values.etcd.heartbeatInterval)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The restricted Pod Security profile's container settings, for every container.
+*/}}
+{{- define "etcd-cluster.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+capabilities:
+  drop:
+    - ALL
+readOnlyRootFilesystem: true
+{{- end -}}
