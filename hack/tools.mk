@@ -563,7 +563,7 @@ seaweedfs: $(SEAWEEDFS) ## Build SeaweedFS's weed into bin/ (once) and print its
 
 # --- everything ----------------------------------------------------------------------
 .PHONY: tools-all
-tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus monitoring-crds seaweedfs ## Build every pinned tool (once).
+tools-all: controller-gen helm envtest-assets envtest-assets-min kube-binaries etcd-image-binary golangci-lint kustomize crane operator-sdk olm-tools promtool prometheus monitoring-crds ## Build every pinned tool (once).
 
 TOOLS_PATH_VARS := CONTROLLER_GEN HELM KUBEBUILDER_ASSETS KUBEBUILDER_ASSETS_MIN KUBE_BIN_DIR KUBE_APISERVER KUBECTL \
 	ETCD_BIN ETCDCTL ETCD_IMAGE_BIN ETCD_IMAGE_ETCDCTL ETCD_IMAGE_ETCDUTL GOLANGCI_LINT KUSTOMIZE CRANE OPERATOR_SDK \

@@ -16,7 +16,7 @@
 # Leftovers of a local cluster that is not this checkout's (another checkout's, or one
 # that died with its state dir) are removed first (down.sh --keep-data).
 # Images present after up: registry.k8s.io/pause:3.10 (sandbox), quay.io/coreos/etcd:v3.7.3
-# quay.io/coreos/etcd:v3.6.16, v3.5.21 and v3.5.32 (static etcd + etcdctl in /usr/local/bin). Nothing can
+# quay.io/coreos/etcd:v3.6.16, v3.5.21 and v3.5.32 (static etcd + etcdctl in /usr/local/bin; etcdutl too in the default version's). Nothing can
 # be pulled: pods must use imagePullPolicy IfNotPresent or Never. See README.md.
 set -Eeuo pipefail
 
@@ -65,7 +65,7 @@ make --no-print-directory -s -f "${REPO}/hack/tools.mk" kube-binaries envtest-as
 ETCD_DIR=${LC_BIN}/etcd-${ETCD_VERSION}
 ETCD_IMAGE_DIR=${LC_BIN}/etcd-${ETCD_IMAGE_VERSION}
 for f in "${KUBE_BIN_DIR}"/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kube-proxy,kubectl} \
-  "${ETCD_DIR}"/{etcd,etcdctl} "${ETCD_IMAGE_DIR}"/{etcd,etcdctl}; do
+  "${ETCD_DIR}"/{etcd,etcdctl} "${ETCD_IMAGE_DIR}"/{etcd,etcdctl,etcdutl}; do
   [[ -x ${f} ]] || lc_die "missing ${f} after make -f hack/tools.mk"
 done
 PAUSE=$(lc_build_tool pause)
@@ -514,9 +514,13 @@ image() {
 build_images() {
   image "${LC_SANDBOX_IMAGE}" pause.tar -no-base -entrypoint /pause "${PAUSE}:/pause"
   for v in "${ETCD_IMAGE_VERSION}" "${ETCD_VERSION}" "${ETCD35_VERSION}" "${ETCD35_FLOOR_VERSION}"; do
+    # etcdutl restores snapshots (spec.bootstrap), as in the upstream images;
+    # it is built for the product's version.
+    local utl=()
+    [[ -x ${LC_BIN}/etcd-${v}/etcdutl ]] && utl=("${LC_BIN}/etcd-${v}/etcdutl:/usr/local/bin/etcdutl")
     image "quay.io/coreos/etcd:${v}" "etcd-${v}.tar" -cmd /usr/local/bin/etcd \
       -mkdir /var/lib/etcd:0700:65532 -mkdir /var/etcd:0700:65532 \
-      "${LC_BIN}/etcd-${v}/etcd:/usr/local/bin/etcd" "${LC_BIN}/etcd-${v}/etcdctl:/usr/local/bin/etcdctl"
+      "${LC_BIN}/etcd-${v}/etcd:/usr/local/bin/etcd" "${LC_BIN}/etcd-${v}/etcdctl:/usr/local/bin/etcdctl" "${utl[@]}"
   done
 }
 IMAGES_T0=$(lc_now)
