@@ -254,3 +254,6 @@ type EtcdBackupList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []EtcdBackup `json:"items"`
 }
+
+// PathStyleAddressing is PathStyle with its default (true) applied.
+func (s *S3Destination) PathStyleAddressing() bool { return s.PathStyle == nil || *s.PathStyle }

@@ -87,9 +87,8 @@ func storeAccess(d etcdv1alpha1.BackupDestination) ([]string, []corev1.EnvVar, [
 				PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: c.ClaimName}}}}
 	}
 	s := d.S3
-	pathStyle := s.PathStyle == nil || *s.PathStyle
 	args := []string{"--s3-endpoint=" + s.Endpoint, "--s3-bucket=" + s.Bucket, "--s3-region=" + s.Region,
-		fmt.Sprintf("--s3-path-style=%t", pathStyle)}
+		fmt.Sprintf("--s3-path-style=%t", s.PathStyleAddressing())}
 	env := []corev1.EnvVar{secretEnv("AWS_ACCESS_KEY_ID", s.CredentialsSecret), secretEnv("AWS_SECRET_ACCESS_KEY", s.CredentialsSecret)}
 	var mounts []corev1.VolumeMount
 	var volumes []corev1.Volume

@@ -19,9 +19,8 @@ func Restore(r *etcdv1alpha1.RestoreStatus, agentImage string, bumpRevision int6
 		return out
 	}
 	if s := r.Destination.S3; s != nil {
-		pathStyle := s.PathStyle == nil || *s.PathStyle
 		out["s3"] = map[string]any{
-			"endpoint": s.Endpoint, "bucket": s.Bucket, "region": s.Region, "pathStyle": pathStyle,
+			"endpoint": s.Endpoint, "bucket": s.Bucket, "region": s.Region, "pathStyle": s.PathStyleAddressing(),
 			"credentialsSecret": s.CredentialsSecret, "caSecret": s.CASecret,
 		}
 	}
